@@ -1,0 +1,166 @@
+package duckdb
+
+import (
+	"fmt"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// sourceFunc is the table function through which Apply inserts rows:
+// `SELECT * FROM crest_src('events')` streams the rows staged under that
+// name, filling DuckDB data chunks column by column. It is faster than
+// the row-wise Appender and, unlike it, runs inside the writer's SQL
+// transaction (docs/storage.md).
+const sourceFunc = "crest_src"
+
+// column is one output column of a staged table: its name, SQL type and
+// how to write row i of the staged rows into a chunk.
+type column[T any] struct {
+	name string
+	typ  duckdb.Type
+	list bool // a LIST of typ
+	set  func(ch duckdb.DataChunk, col, row int, v *T) error
+}
+
+// rowSource serves a slice of rows as a DuckDB chunk table source.
+type rowSource[T any] struct {
+	cols  []column[T]
+	infos []duckdb.ColumnInfo
+	rows  []T
+	next  int
+}
+
+func (s *rowSource[T]) ColumnInfos() []duckdb.ColumnInfo { return s.infos }
+
+func (s *rowSource[T]) Cardinality() *duckdb.CardinalityInfo {
+	return &duckdb.CardinalityInfo{Cardinality: uint(len(s.rows)), Exact: true}
+}
+
+func (s *rowSource[T]) Init() {}
+
+func (s *rowSource[T]) FillChunk(ch duckdb.DataChunk) error {
+	n := min(duckdb.GetDataChunkCapacity(), len(s.rows)-s.next)
+	rows := s.rows[s.next : s.next+n]
+	for c := range s.cols {
+		set := s.cols[c].set
+		for r := range rows {
+			if err := set(ch, c, r, &rows[r]); err != nil {
+				return fmt.Errorf("column %s: %w", s.cols[c].name, err)
+			}
+		}
+	}
+	s.next += n
+	return ch.SetSize(n)
+}
+
+// staged is a named table of rows, ready to serve as a fresh source.
+type staged interface {
+	source() duckdb.ChunkTableSource
+}
+
+// table is a staged slice of rows with its columns.
+type table[T any] struct {
+	cols  []column[T]
+	infos []duckdb.ColumnInfo
+	rows  []T
+}
+
+func newTable[T any](cols []column[T]) *table[T] {
+	infos := make([]duckdb.ColumnInfo, len(cols))
+	for i, c := range cols {
+		ti, err := duckdb.NewTypeInfo(c.typ)
+		if err == nil && c.list {
+			ti, err = duckdb.NewListInfo(ti)
+		}
+		if err != nil {
+			panic(fmt.Sprintf("BUG: column %s: %v", c.name, err))
+		}
+		infos[i] = duckdb.ColumnInfo{Name: c.name, T: ti}
+	}
+	return &table[T]{cols: cols, infos: infos}
+}
+
+func (t *table[T]) source() duckdb.ChunkTableSource {
+	return &rowSource[T]{cols: t.cols, infos: t.infos, rows: t.rows}
+}
+
+// sources holds the tables staged for the current Apply, by name.
+type sources struct {
+	mu     sync.Mutex
+	tables map[string]staged
+}
+
+func newSources() *sources { return &sources{tables: make(map[string]staged)} }
+
+func (s *sources) set(name string, t staged) {
+	s.mu.Lock()
+	s.tables[name] = t
+	s.mu.Unlock()
+}
+
+func (s *sources) tableFunction() duckdb.ChunkTableFunction {
+	varchar, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	if err != nil {
+		panic(fmt.Sprintf("BUG: %v", err))
+	}
+	return duckdb.ChunkTableFunction{
+		Config: duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{varchar}},
+		BindArguments: func(_ map[string]any, args ...any) (duckdb.ChunkTableSource, error) {
+			name, _ := args[0].(string)
+			s.mu.Lock()
+			t, ok := s.tables[name]
+			s.mu.Unlock()
+			if !ok {
+				return nil, fmt.Errorf("%s: no staged table %q", sourceFunc, name)
+			}
+			return t.source(), nil
+		},
+	}
+}
+
+// Typed chunk writers. Empty strings and nil JSON are stored as NULL.
+
+func setInt(ch duckdb.DataChunk, c, r int, v int64) error {
+	return duckdb.SetChunkValue(ch, c, r, v)
+}
+
+func setNull(ch duckdb.DataChunk, c, r int) error {
+	return duckdb.SetChunkValue[any](ch, c, r, nil)
+}
+
+func setStr(ch duckdb.DataChunk, c, r int, s string) error {
+	if s == "" {
+		return setNull(ch, c, r)
+	}
+	return duckdb.SetChunkValue(ch, c, r, s)
+}
+
+func setJSON(ch duckdb.DataChunk, c, r int, b []byte) error {
+	if b == nil {
+		return setNull(ch, c, r)
+	}
+	return duckdb.SetChunkValue(ch, c, r, b)
+}
+
+func setIntPtr(ch duckdb.DataChunk, c, r int, v *int64) error {
+	if v == nil {
+		return setNull(ch, c, r)
+	}
+	return duckdb.SetChunkValue(ch, c, r, *v)
+}
+
+func setFloatPtr(ch duckdb.DataChunk, c, r int, v *float64) error {
+	if v == nil {
+		return setNull(ch, c, r)
+	}
+	return duckdb.SetChunkValue(ch, c, r, *v)
+}
+
+// setIntOr writes v, or NULL when v equals absent.
+func setIntOr(ch duckdb.DataChunk, c, r int, v, absent int64) error {
+	if v == absent {
+		return setNull(ch, c, r)
+	}
+	return duckdb.SetChunkValue(ch, c, r, v)
+}
