@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crest-analytics/crest/internal/api"
+	"github.com/crest-analytics/crest/internal/config"
+	"github.com/crest-analytics/crest/internal/ingest"
+	"github.com/crest-analytics/crest/internal/meta"
+	"github.com/crest-analytics/crest/internal/meta/sqlite"
+	"github.com/crest-analytics/crest/internal/pipeline"
+	"github.com/crest-analytics/crest/internal/storage/duckdb"
+	"github.com/crest-analytics/crest/internal/wal"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.Register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: crest serve [flags]
+
+Runs Crest: Amplitude-compatible ingestion (/2/httpapi, /batch, /identify,
+/groupidentify, legacy /), the APIs and the web app, on the embedded store
+in the data directory. On first start the data directory gets a default
+organisation and project; its API key and secret key are printed once.
+CREST_API_KEY and CREST_SECRET_KEY, when set, become those keys.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	return serve(ctx, &cfg, logger, stdout)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// serve builds every part of the server, runs it until ctx ends, and
+// shuts down in reverse: stop HTTP intake, apply what the WAL holds, sync,
+// close the stores.
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+
+	metaStore, err := sqlite.Open(ctx, cfg.MetaPath())
+	if err != nil {
+		return fmt.Errorf("open metadata store: %w", err)
+	}
+	defer metaStore.Close()
+	project, keys, created, err := metaStore.EnsureDefault(ctx, cfg.APIKey, cfg.SecretKey)
+	if err != nil {
+		return fmt.Errorf("create default project: %w", err)
+	}
+
+	store, err := duckdb.Open(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.DuckDBMemoryLimit})
+	if err != nil {
+		return fmt.Errorf("open event store: %w", err)
+	}
+	defer store.Close()
+
+	log, err := wal.Open(wal.Options{
+		Dir: cfg.WALDir(),
+		OnCorruption: func(segment string, offset int64, err error) {
+			logger.Warn("wal tail truncated", "segment", segment, "offset", offset, "err", err)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("open wal: %w", err)
+	}
+	defer log.Close()
+
+	pipe, err := pipeline.New(ctx, log, store, logger, pipeline.Options{})
+	if err != nil {
+		return fmt.Errorf("start pipeline: %w", err)
+	}
+
+	enricher, err := newEnricher(cfg)
+	if err != nil {
+		return err
+	}
+	ingester := ingest.NewHandler(projectKeys{metaStore}, pipeline.NewSink(log), logger, ingest.Options{
+		TrustedProxyHeader: cfg.TrustedProxyHeader,
+		Enricher:           enricher,
+	})
+	routes := []api.Route{
+		{Method: "GET", Path: "/healthz", Rule: api.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeStatus(w, http.StatusOK, "ok")
+		})},
+		{Method: "GET", Path: "/readyz", Rule: api.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// The positions let operators and benchmarks see the pipeline's
+			// lag: events are queryable once applied reaches durable.
+			code, status := http.StatusOK, "ready"
+			if !pipe.Ready() {
+				code, status = http.StatusServiceUnavailable, "replaying wal"
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			fmt.Fprintf(w, "{\"status\":%q,\"wal_durable\":%d,\"applied\":%d}\n", status, log.Durable(), pipe.Applied())
+		})},
+	}
+	for _, r := range ingester.Routes() {
+		routes = append(routes, api.Route{Method: r.Method, Path: r.Path, Rule: api.IngestKey, Handler: r.Handler})
+	}
+	apiServer, err := api.New(api.Deps{
+		Meta: metaStore, Logger: logger, ExtraRoutes: routes, SecureCookies: cfg.SecureCookies,
+	})
+	if err != nil {
+		return fmt.Errorf("build api: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           apiServer.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	url := "http://" + displayAddr(ln.Addr().String())
+	fmt.Fprintf(stdout, "Crest is listening on %s\n", url)
+	if created {
+		fmt.Fprintf(stdout, "Created the default project %q (id %d).\n", project.Name, project.ID)
+		fmt.Fprintf(stdout, "  API key:    %s\n  Secret key: %s   (shown once; keep it safe)\n", keys.APIKey, keys.SecretKey)
+	}
+	logger.Info("crest started", "addr", ln.Addr().String(), "data", cfg.DataDir, "version", version)
+
+	// The pipeline outlives the HTTP server: it is stopped only after
+	// intake has stopped, so it applies everything that was acknowledged.
+	pipeCtx, stopPipe := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPipe()
+	pipeDone := make(chan error, 1)
+	go func() { pipeDone <- pipe.Run(pipeCtx) }()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		select {
+		case <-gctx.Done():
+			return nil
+		case err := <-pipeDone:
+			pipeDone <- err
+			if err == nil {
+				err = errors.New("pipeline stopped")
+			}
+			return err
+		}
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		logger.Info("shutting down: stopping intake")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	runErr := g.Wait()
+
+	logger.Info("shutting down: applying pending events")
+	stopPipe()
+	if err := <-pipeDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	logger.Info("shutdown complete", "applied", pipe.Applied())
+	return runErr
+}
+
+// projectKeys adapts the metadata store to what ingestion needs.
+type projectKeys struct{ m meta.Store }
+
+func (p projectKeys) ProjectByAPIKey(ctx context.Context, key string) (ingest.Project, bool, error) {
+	pr, ok, err := p.m.ProjectByAPIKey(ctx, key)
+	if err != nil || !ok {
+		return ingest.Project{}, ok, err
+	}
+	return ingest.Project{ID: pr.ID}, true, nil
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, "{\"status\":%q}\n", status)
+}
+
+// displayAddr turns a listen address into one a browser can open.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" || strings.HasPrefix(host, "[::") {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

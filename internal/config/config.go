@@ -1,0 +1,121 @@
+// Package config holds the settings of `crest serve`, their defaults and
+// their validation. Each setting comes from a flag, or else from its
+// environment variable, or else from its default.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config is the configuration of a Crest server.
+type Config struct {
+	// Addr is the HTTP listen address. Default ":8080" (CREST_ADDR).
+	Addr string
+	// DataDir holds the WAL, the embedded event store and the metadata
+	// store. Default "./crest-data" (CREST_DATA_DIR).
+	DataDir string
+	// APIKey and SecretKey, when set, become the default project's keys
+	// on first start (CREST_API_KEY, CREST_SECRET_KEY). Never logged.
+	APIKey    string
+	SecretKey string
+	// TrustedProxyHeader names the header (e.g. X-Forwarded-For) whose
+	// first address is the client address for ip "$remote". Empty: the
+	// connection's remote address (CREST_TRUSTED_PROXY_HEADER).
+	TrustedProxyHeader string
+	// GeoIPDB is the path of a MaxMind-format (.mmdb) city database used
+	// to derive country, region and city from the client IP. Empty: no
+	// GeoIP (CREST_GEOIP_DB).
+	GeoIPDB string
+	// LogLevel is debug, info, warn or error. Default info (CREST_LOG_LEVEL).
+	LogLevel string
+	// DuckDBMemoryLimit caps the embedded store's memory, e.g. "8GB".
+	// Empty: DuckDB's default of 80% of RAM (CREST_DUCKDB_MEMORY_LIMIT).
+	DuckDBMemoryLimit string
+	// ShutdownTimeout bounds a graceful shutdown. Default 30s
+	// (CREST_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// SecureCookies forces the Secure attribute on session cookies even
+	// when the request did not arrive over TLS (behind a TLS-terminating
+	// proxy). Default false (CREST_SECURE_COOKIES).
+	SecureCookies bool
+}
+
+// Register defines the flags of c on fs, with defaults taken from the
+// environment.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("CREST_ADDR", ":8080"), "HTTP listen `address` (CREST_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("CREST_DATA_DIR", "./crest-data"), "data `directory` (CREST_DATA_DIR)")
+	c.APIKey = os.Getenv("CREST_API_KEY")
+	c.SecretKey = os.Getenv("CREST_SECRET_KEY")
+	fs.StringVar(&c.TrustedProxyHeader, "trusted-proxy-header", env("CREST_TRUSTED_PROXY_HEADER", ""),
+		"`header` whose first address is the client's, e.g. X-Forwarded-For (CREST_TRUSTED_PROXY_HEADER)")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", env("CREST_GEOIP_DB", ""), "MaxMind-format city database `file` for GeoIP (CREST_GEOIP_DB)")
+	fs.StringVar(&c.LogLevel, "log-level", env("CREST_LOG_LEVEL", "info"), "log `level`: debug, info, warn, error (CREST_LOG_LEVEL)")
+	fs.StringVar(&c.DuckDBMemoryLimit, "duckdb-memory-limit", env("CREST_DUCKDB_MEMORY_LIMIT", ""),
+		"memory `limit` of the embedded store, e.g. 8GB (CREST_DUCKDB_MEMORY_LIMIT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("CREST_SHUTDOWN_TIMEOUT", 30*time.Second),
+		"graceful shutdown `timeout` (CREST_SHUTDOWN_TIMEOUT)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("CREST_SECURE_COOKIES", false),
+		"always mark session cookies Secure, e.g. behind a TLS proxy (CREST_SECURE_COOKIES)")
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: %w", c.Addr, err)
+	}
+	if c.DataDir == "" {
+		return errors.New("data: must not be empty")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("shutdown-timeout %v: must be positive", c.ShutdownTimeout)
+	}
+	if c.GeoIPDB != "" {
+		if _, err := os.Stat(c.GeoIPDB); err != nil {
+			return fmt.Errorf("geoip-db: %w", err)
+		}
+	}
+	return nil
+}
+
+// WALDir is the directory of the write-ahead log.
+func (c *Config) WALDir() string { return filepath.Join(c.DataDir, "wal") }
+
+// EventsPath is the embedded event store's file.
+func (c *Config) EventsPath() string { return filepath.Join(c.DataDir, "events.duckdb") }
+
+// MetaPath is the embedded metadata store's file.
+func (c *Config) MetaPath() string { return filepath.Join(c.DataDir, "meta.db") }
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return b
+	}
+	return def
+}

@@ -1,0 +1,278 @@
+// Package pipeline applies the WAL to storage, in order and exactly once.
+//
+// It owns Crest's order-dependent state: insert_id deduplication, identity
+// resolution (through identity.Resolver), session bookkeeping and current
+// user properties. It reads WAL records from the last applied position,
+// turns them into a storage.Unit and applies the unit together with the
+// WAL position it reaches, so a crash replays without loss or duplicates.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/crest-analytics/crest/internal/event"
+	"github.com/crest-analytics/crest/internal/identity"
+	"github.com/crest-analytics/crest/internal/storage"
+	"github.com/crest-analytics/crest/internal/wal"
+)
+
+// Store is what the pipeline needs of a storage backend.
+type Store interface {
+	storage.Writer
+	storage.Loader
+}
+
+// Options tune the pipeline. Zero values take the defaults.
+type Options struct {
+	// MaxUnitEvents caps the events applied in one storage transaction.
+	// Default 100,000: large enough that DuckDB's per-transaction cost
+	// vanishes, small enough to keep data queryable within a second.
+	MaxUnitEvents int
+	// DedupWindow is how long an insert_id is remembered. Default 7 days (spec §1.10).
+	DedupWindow time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Counter names persisted with each unit.
+const (
+	counterSeq = "next_seq"
+)
+
+// Pipeline applies WAL records to a Store. Create it with New, start it
+// with Run. Its state is owned by the Run goroutine.
+type Pipeline struct {
+	log    *wal.Log
+	store  Store
+	res    *identity.Resolver
+	logger *slog.Logger
+	opts   Options
+
+	dedup   *dedupSet
+	nextSeq int64
+
+	mu       sync.Mutex
+	applied  uint64        // WAL position applied to the store
+	progress chan struct{} // closed and replaced whenever applied advances
+	ready    bool          // replay up to the WAL's durable end at start is done
+	startEnd uint64        // the WAL's durable end when the pipeline started
+}
+
+// New loads the pipeline's state from the store: the applied position,
+// counters, identity state and the insert_ids of the dedup window.
+func New(ctx context.Context, log *wal.Log, store Store, logger *slog.Logger, opts Options) (*Pipeline, error) {
+	if opts.MaxUnitEvents <= 0 {
+		opts.MaxUnitEvents = 100_000
+	}
+	if opts.DedupWindow <= 0 {
+		opts.DedupWindow = 7 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	p := &Pipeline{
+		log: log, store: store, logger: logger, opts: opts,
+		res:      identity.New(),
+		dedup:    newDedupSet(),
+		progress: make(chan struct{}),
+	}
+	pos, err := store.AppliedPosition(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read applied position: %w", err)
+	}
+	p.applied = pos
+	counters, err := store.Counters(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read counters: %w", err)
+	}
+	p.nextSeq = counters[counterSeq]
+	if p.nextSeq == 0 {
+		p.nextSeq = 1
+	}
+	p.res.SetCounters(counters)
+	since := opts.Now().Add(-opts.DedupWindow).UnixMilli()
+	if err := store.LoadDedup(ctx, since, func(k storage.DedupKey) error {
+		p.dedup.add(k.Hash, k.Time)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load dedup keys: %w", err)
+	}
+	if err := p.loadIdentity(ctx); err != nil {
+		return nil, err
+	}
+	p.startEnd = log.Durable()
+	if p.applied >= p.startEnd {
+		p.ready = true
+	}
+	return p, nil
+}
+
+func (p *Pipeline) loadIdentity(ctx context.Context) error {
+	if err := p.store.LoadUsers(ctx, func(u *storage.User) error { p.res.LoadUser(u); return nil }); err != nil {
+		return fmt.Errorf("load users: %w", err)
+	}
+	if err := p.store.LoadDevices(ctx, func(d *storage.Device) error { p.res.LoadDevice(d); return nil }); err != nil {
+		return fmt.Errorf("load devices: %w", err)
+	}
+	if err := p.store.LoadUserIDs(ctx, func(u *storage.UserID) error { p.res.LoadUserID(u); return nil }); err != nil {
+		return fmt.Errorf("load user ids: %w", err)
+	}
+	if err := p.store.LoadMerges(ctx, func(m *storage.Merge) error { p.res.LoadMerge(m); return nil }); err != nil {
+		return fmt.Errorf("load merges: %w", err)
+	}
+	if err := p.store.LoadGroups(ctx, func(g *storage.Group) error { p.res.LoadGroup(g); return nil }); err != nil {
+		return fmt.Errorf("load groups: %w", err)
+	}
+	return nil
+}
+
+// Applied returns the WAL position applied to the store.
+func (p *Pipeline) Applied() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied
+}
+
+// Ready reports whether the WAL present at start has been replayed.
+func (p *Pipeline) Ready() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ready
+}
+
+// WaitApplied blocks until the applied position reaches pos, or ctx ends.
+func (p *Pipeline) WaitApplied(ctx context.Context, pos uint64) error {
+	for {
+		p.mu.Lock()
+		done, ch := p.applied >= pos, p.progress
+		p.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Run applies WAL records until ctx is cancelled; then it applies every
+// record that is durable at that moment and returns nil. It returns an
+// error only when storage fails, leaving the remaining records in the WAL
+// for the next start.
+func (p *Pipeline) Run(ctx context.Context) error {
+	r, err := p.log.NewReader(p.Applied())
+	if err != nil {
+		return fmt.Errorf("open wal reader: %w", err)
+	}
+	defer r.Close()
+	pruneEvery := time.NewTicker(time.Hour)
+	defer pruneEvery.Stop()
+	for {
+		n, err := p.step(context.WithoutCancel(ctx), r)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		// Caught up with the durable end of the log.
+		p.markReady()
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-pruneEvery.C:
+			p.dedup.prune(p.opts.Now().Add(-p.opts.DedupWindow).UnixMilli())
+		default:
+		}
+		if err := p.log.Wait(ctx, p.Applied()); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wal.ErrClosed) {
+			return fmt.Errorf("wait for wal: %w", err)
+		}
+	}
+}
+
+func (p *Pipeline) markReady() {
+	p.mu.Lock()
+	p.ready = true
+	p.mu.Unlock()
+}
+
+// step reads up to MaxUnitEvents events' worth of records and applies
+// them as one unit. It returns the number of records applied.
+func (p *Pipeline) step(ctx context.Context, r *wal.Reader) (int, error) {
+	u := &storage.Unit{}
+	records := 0
+	for len(u.Events) < p.opts.MaxUnitEvents {
+		rec, end, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read wal: %w", err)
+		}
+		records++
+		u.Position = end
+		b, err := event.DecodeBatch(rec)
+		if err != nil {
+			// A record that passed its checksum but does not decode was
+			// written by a buggy or newer binary. Skipping it keeps the
+			// server alive; the record stays visible in the log output.
+			p.logger.Error("undecodable wal record skipped", "end", end, "err", err)
+			continue
+		}
+		p.process(b, u)
+	}
+	if records == 0 {
+		return 0, nil
+	}
+	p.res.Drain(u)
+	if u.Counters == nil {
+		u.Counters = make(map[string]int64)
+	}
+	u.Counters[counterSeq] = p.nextSeq
+	if err := p.store.Apply(ctx, u); err != nil {
+		return 0, fmt.Errorf("apply unit ending at %d: %w", u.Position, err)
+	}
+	p.mu.Lock()
+	p.applied = u.Position
+	close(p.progress)
+	p.progress = make(chan struct{})
+	p.mu.Unlock()
+	if err := p.log.RemoveBefore(u.Position); err != nil {
+		p.logger.Warn("remove applied wal segments", "err", err)
+	}
+	return records, nil
+}
+
+// process dedups the batch's events, resolves identities and appends the
+// events to store to u.
+func (p *Pipeline) process(b *event.Batch, u *storage.Unit) {
+	for i := range b.Events {
+		e := &b.Events[i]
+		if key, ok := dedupKey(e); ok {
+			if p.dedup.seen(key) {
+				continue
+			}
+			t := e.ServerReceivedTime
+			if t == 0 {
+				t = b.ServerReceivedTime
+			}
+			p.dedup.add(key, t)
+			u.Dedup = append(u.Dedup, storage.DedupKey{Hash: key, Time: t})
+		}
+		if !p.res.Process(e, b.Kind) {
+			continue
+		}
+		e.Seq = p.nextSeq
+		p.nextSeq++
+		u.Events = append(u.Events, *e)
+	}
+}
