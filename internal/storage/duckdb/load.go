@@ -71,15 +71,15 @@ func (d *DB) LoadUsers(ctx context.Context, fn func(*storage.User) error) error 
 	return d.each(ctx, "load users", `SELECT project_id, amplitude_id, user_id, properties, first_seen,
 		last_seen, device_ids, first_platform, first_country, merged_into FROM users`, func(rows *sql.Rows) error {
 		var u storage.User
-		var ids []any
+		var ids any
 		if err := rows.Scan(&u.ProjectID, &u.AmplitudeID, nullString{&u.UserID}, nullBytes{&u.Properties},
 			&u.FirstSeen, &u.LastSeen, &ids, nullString{&u.FirstPlatform}, nullString{&u.FirstCountry},
 			&u.MergedInto); err != nil {
 			return err
 		}
-		if ids != nil {
-			u.DeviceIDs = make([]string, len(ids))
-			for i, id := range ids {
+		if list, ok := ids.([]any); ok {
+			u.DeviceIDs = make([]string, len(list))
+			for i, id := range list {
 				s, ok := id.(string)
 				if !ok {
 					return fmt.Errorf("device_ids element %T", id)
