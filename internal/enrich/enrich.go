@@ -1,7 +1,9 @@
 package enrich
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 
 	"github.com/oschwald/maxminddb-golang/v2"
@@ -31,7 +33,11 @@ func New(opts Options) (*Enricher, error) {
 	if opts.GeoIPDB != "" {
 		r, err := maxminddb.Open(opts.GeoIPDB)
 		if err != nil {
-			return nil, fmt.Errorf("geoip database %s: %w", opts.GeoIPDB, err)
+			var pe *fs.PathError
+			if errors.As(err, &pe) { // names the file already
+				return nil, fmt.Errorf("geoip database: %w", err)
+			}
+			return nil, fmt.Errorf("geoip database %s is not a valid MaxMind DB: %w", opts.GeoIPDB, err)
 		}
 		e.geo = r
 	}
