@@ -23,6 +23,23 @@ type Options struct {
 type Enricher struct {
 	ua  *uaParser
 	geo *maxminddb.Reader // nil without a GeoIP database
+	// places caches decoded GeoIP records by their offset in the database:
+	// the addresses of one network share a record, and a user's events
+	// repeat one address.
+	places *lru[uintptr, *place]
+}
+
+// placeCacheSize bounds the GeoIP record cache. An entry is ~100 bytes
+// (three short names and two coordinates), so 8192 entries stay under
+// 1 MiB. Decoding a GeoLite2-City record costs a few microseconds and
+// four allocations; a cache hit costs about one UA-cache lookup.
+const placeCacheSize = 8192
+
+// place is the decoded location of one GeoIP record.
+type place struct {
+	country, region, city string
+	lat, lng              float64
+	hasCoords             bool
 }
 
 // New builds an Enricher. With opts.GeoIPDB set it opens (memory-maps) that
@@ -40,6 +57,7 @@ func New(opts Options) (*Enricher, error) {
 			return nil, fmt.Errorf("geoip database %s is not a valid MaxMind DB: %w", opts.GeoIPDB, err)
 		}
 		e.geo = r
+		e.places = newLRU[uintptr, *place](placeCacheSize)
 	}
 	return e, nil
 }
@@ -99,8 +117,7 @@ type cityRecord struct {
 		Names englishName `maxminddb:"names"`
 	} `maxminddb:"subdivisions"`
 	Location struct {
-		// Pointers tell an absent coordinate from 0; they become the
-		// event's LocationLat/LocationLng as they are.
+		// Pointers tell an absent coordinate from 0.
 		Latitude  *float64 `maxminddb:"latitude"`
 		Longitude *float64 `maxminddb:"longitude"`
 	} `maxminddb:"location"`
@@ -122,18 +139,25 @@ func (e *Enricher) locate(ev *event.Event) {
 	if !res.Found() {
 		return
 	}
-	var rec cityRecord
-	if err := res.Decode(&rec); err != nil {
-		return
+	p, ok := e.places.get(res.Offset())
+	if !ok {
+		var rec cityRecord
+		if err := res.Decode(&rec); err != nil {
+			return
+		}
+		p = &place{country: rec.Country.Names.En, city: rec.City.Names.En}
+		if len(rec.Subdivisions) > 0 {
+			p.region = rec.Subdivisions[0].Names.En
+		}
+		if rec.Location.Latitude != nil && rec.Location.Longitude != nil {
+			p.lat, p.lng, p.hasCoords = *rec.Location.Latitude, *rec.Location.Longitude, true
+		}
+		e.places.add(res.Offset(), p)
 	}
-	ev.Country = rec.Country.Names.En
-	if len(rec.Subdivisions) > 0 {
-		ev.Region = rec.Subdivisions[0].Names.En
-	}
-	ev.City = rec.City.Names.En
-	if ev.LocationLat == nil && ev.LocationLng == nil &&
-		rec.Location.Latitude != nil && rec.Location.Longitude != nil {
-		ev.LocationLat = rec.Location.Latitude
-		ev.LocationLng = rec.Location.Longitude
+	ev.Country, ev.Region, ev.City = p.country, p.region, p.city
+	if p.hasCoords && ev.LocationLat == nil && ev.LocationLng == nil {
+		// One allocation for both; each event owns its coordinates.
+		c := &[2]float64{p.lat, p.lng}
+		ev.LocationLat, ev.LocationLng = &c[0], &c[1]
 	}
 }

@@ -19,7 +19,7 @@ func TestLRU(t *testing.T) {
 		{"empty", []string{"!a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newLRU(3)
+			c := newLRU[string, *device](3)
 			vals := map[string]*device{}
 			for i, op := range tc.ops {
 				k := op[1:]
@@ -46,7 +46,7 @@ func TestLRU(t *testing.T) {
 }
 
 func TestLRUSizeOne(t *testing.T) {
-	c := newLRU(0) // clamped to 1
+	c := newLRU[string, *device](0) // clamped to 1
 	c.add("a", &device{})
 	c.add("b", &device{})
 	var keys []string

@@ -42,11 +42,11 @@ func setIfEmpty(dst *string, v string) {
 // uaParser parses user-agent strings through a bounded LRU cache.
 type uaParser struct {
 	p     *useragent.Parser
-	cache *lru
+	cache *lru[string, *device]
 }
 
 func newUAParser(cacheSize int) *uaParser {
-	return &uaParser{p: useragent.NewParser(), cache: newLRU(cacheSize)}
+	return &uaParser{p: useragent.NewParser(), cache: newLRU[string, *device](cacheSize)}
 }
 
 // parse returns the device for ua. The result is shared: do not modify it.
