@@ -56,6 +56,9 @@ type eventDecoder struct {
 	ints     []int64   // slab for the *int64 fields
 	probs    problems
 	scratch  []byte
+	// untimed lists the events that carried no time (their
+	// ClientEventTime is the server's, so no skew correction applies).
+	untimed []bool
 
 	// Per-event state while visiting keys.
 	ev   *event.Event
@@ -381,6 +384,13 @@ func (d *eventDecoder) finish(e *event.Event, i int) {
 
 	if !d.seen.time {
 		e.ClientEventTime = d.env.now
+		if d.untimed == nil {
+			d.untimed = make([]bool, i+1, max(i+1, 16))
+		}
+		for len(d.untimed) <= i {
+			d.untimed = append(d.untimed, false)
+		}
+		d.untimed[i] = true
 	}
 	e.ServerReceivedTime = d.env.now
 	e.ServerUploadTime = d.env.now
@@ -404,7 +414,8 @@ func (d *eventDecoder) checkID(field, id string, present bool, i int) {
 
 // correctSkew sets every event's Time from its ClientEventTime, shifting it
 // by the client's clock error when that exceeds a minute (spec §1.10).
-func correctSkew(events []event.Event, clientUpload, serverReceived int64) {
+// Events marked in untimed got the server's time and are not shifted.
+func correctSkew(events []event.Event, untimed []bool, clientUpload, serverReceived int64) {
 	var skew int64
 	if clientUpload != 0 {
 		if s := serverReceived - clientUpload; s > 60_000 || s < -60_000 {
@@ -413,7 +424,10 @@ func correctSkew(events []event.Event, clientUpload, serverReceived int64) {
 	}
 	for i := range events {
 		events[i].ClientUploadTime = clientUpload
-		events[i].Time = events[i].ClientEventTime + skew
+		events[i].Time = events[i].ClientEventTime
+		if i >= len(untimed) || !untimed[i] {
+			events[i].Time += skew
+		}
 	}
 }
 

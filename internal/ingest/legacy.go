@@ -36,19 +36,24 @@ func decodeLegacy(p *fastjson.Parser, e string, en env, uploadTime int64, maxEve
 	}
 	d := newEventDecoder(en, modeLegacy, len(e))
 	events = make([]event.Event, 0, len(arr))
+	untimed := make([]bool, 0, len(arr))
 	for i, ev := range arr {
 		events = append(events, event.Event{})
 		d.decodeEvent(ev, i, &events[len(events)-1])
 		if !d.probs.empty() {
 			d.probs = problems{}
 			events = events[:len(events)-1]
+			if i < len(d.untimed) {
+				d.untimed[i] = false
+			}
 			continue
 		}
+		untimed = append(untimed, i < len(d.untimed) && d.untimed[i])
 		if last := &events[len(events)-1]; last.IP == "" {
 			last.IP = en.clientIP
 		}
 	}
-	correctSkew(events, uploadTime, en.now)
+	correctSkew(events, untimed, uploadTime, en.now)
 	return events, nil
 }
 

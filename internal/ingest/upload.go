@@ -44,7 +44,7 @@ func decodeUpload(p *fastjson.Parser, body []byte, e env, maxEvents int) (u uplo
 	for i, ev := range arr {
 		d.decodeEvent(ev, i, &u.events[i])
 	}
-	correctSkew(u.events, parseUploadTime(v.Get("client_upload_time")), e.now)
+	correctSkew(u.events, d.untimed, parseUploadTime(v.Get("client_upload_time")), e.now)
 	u.probs = d.probs
 	return u, nil
 }
