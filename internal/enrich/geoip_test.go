@@ -129,12 +129,30 @@ func TestEnrichGeoIP(t *testing.T) {
 			location{Country: "United Kingdom", Region: "England", City: "London", Lat: 48.85, HasLat: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := tc.ev
-			e.Enrich(&ev)
-			if got := locationOf(&ev); got != tc.want {
-				t.Errorf("Enrich(ip %q)\n got %+v\nwant %+v", tc.ev.IP, got, tc.want)
+			// Twice: the second lookup is served from the record cache.
+			for pass := range 2 {
+				ev := tc.ev
+				e.Enrich(&ev)
+				if got := locationOf(&ev); got != tc.want {
+					t.Errorf("pass %d: Enrich(ip %q)\n got %+v\nwant %+v", pass, tc.ev.IP, got, tc.want)
+				}
 			}
 		})
+	}
+}
+
+func TestEnrichGeoIPCoordinatesOwned(t *testing.T) {
+	e := newTestEnricher(t, Options{GeoIPDB: writeCityDB(t)})
+	a := &event.Event{IP: "81.2.69.142"}
+	b := &event.Event{IP: "81.2.69.7"} // same network, cached record
+	e.Enrich(a)
+	e.Enrich(b)
+	if a.LocationLat == nil || b.LocationLat == nil {
+		t.Fatalf("coordinates missing: a %v, b %v", a.LocationLat, b.LocationLat)
+	}
+	*a.LocationLat = 0
+	if *b.LocationLat != 51.5142 {
+		t.Errorf("changing one event's latitude changed another's to %v", *b.LocationLat)
 	}
 }
 

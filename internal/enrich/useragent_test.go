@@ -152,7 +152,7 @@ func TestUAParserCacheBounded(t *testing.T) {
 }
 
 func TestEnrichConcurrent(t *testing.T) {
-	e := newTestEnricher(t, Options{})
+	e := newTestEnricher(t, Options{GeoIPDB: writeCityDB(t)})
 	uas := []string{uaChromeWindows, uaSafariIPhone, uaAndroidPhone, uaFirefoxLinux, uaSafariMac}
 	var wg sync.WaitGroup
 	errs := make(chan string, 8)
@@ -160,10 +160,10 @@ func TestEnrichConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 500 {
 				ua := uas[(g+i)%len(uas)]
-				ev := &event.Event{UserAgent: ua}
+				ev := &event.Event{UserAgent: ua, IP: fmt.Sprintf("81.2.69.%d", i%256)}
 				e.Enrich(ev)
-				if ev.OSName == "" || ev.Browser == "" {
-					errs <- fmt.Sprintf("UA %q: got %+v", ua, deviceOf(ev))
+				if ev.OSName == "" || ev.Browser == "" || ev.City != "London" {
+					errs <- fmt.Sprintf("UA %q, IP %s: got %+v, city %q", ua, ev.IP, deviceOf(ev), ev.City)
 					return
 				}
 			}
