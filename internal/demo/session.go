@@ -97,8 +97,7 @@ func (g *generator) session(u *user, d *device, t int64) {
 			u.trialAt = t
 		}
 	case u.subscriber && d.loggedIn && !u.paid && u.trialAt != 0 && t-u.trialAt > 2*dayMs && r.Float64() < 0.6:
-		t += 5000 + r.Int64N(60_000)
-		g.subscribe(u, d, t)
+		t = g.subscribe(u, d, t+5000+r.Int64N(60_000))
 	}
 	if songs > 0 && r.Float64() < 0.3 && g.head(u, d, evIdentify, t+1) {
 		b := append(g.buf, `,"user_properties":{"$add":{"songs_played":`...)
@@ -287,11 +286,12 @@ func (g *generator) purchase(u *user, d *device, t int64) {
 }
 
 // subscribe converts a trial: Subscribe, the SDK's revenue_amount for the
-// subscription, and an $identify that sets plan to paid.
-func (g *generator) subscribe(u *user, d *device, t int64) {
+// subscription, and an $identify that sets plan to paid. It returns the
+// time of the last of them.
+func (g *generator) subscribe(u *user, d *device, t int64) int64 {
 	p := pick(g.r, subscriptionProducts)
 	if !g.head(u, d, evSubscribe, t) {
-		return
+		return t
 	}
 	b := append(g.buf, `,"event_properties":{"plan":`...)
 	b = appendStr(b, p.id)
@@ -319,4 +319,5 @@ func (g *generator) subscribe(u *user, d *device, t int64) {
 		g.buf = append(g.buf, `,"user_properties":{"$set":{"plan":"paid"}}`...)
 		g.finish()
 	}
+	return t + 2
 }
