@@ -24,7 +24,8 @@ type eventColumn struct {
 func strCol(name string, f func(e *event.Event) *string) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_VARCHAR,
-			set: func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setStr(ch, c, r, *f(e)) }},
+			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setStr(ch, c, r, *f(e)) },
+			absent: func(e *event.Event) bool { return *f(e) == "" }},
 		scan: func(e *event.Event) any { return nullString{f(e)} },
 	}
 }
@@ -32,7 +33,8 @@ func strCol(name string, f func(e *event.Event) *string) eventColumn {
 func jsonCol(name string, f func(e *event.Event) *[]byte) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_VARCHAR,
-			set: func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setJSON(ch, c, r, *f(e)) }},
+			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setJSON(ch, c, r, *f(e)) },
+			absent: func(e *event.Event) bool { return *f(e) == nil }},
 		scan: func(e *event.Event) any { return nullBytes{f(e)} },
 	}
 }
@@ -49,7 +51,8 @@ func intCol(name string, f func(e *event.Event) *int64) eventColumn {
 func intOrCol(name string, absent int64, f func(e *event.Event) *int64) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_BIGINT,
-			set: func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setIntOr(ch, c, r, *f(e), absent) }},
+			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setIntOr(ch, c, r, *f(e), absent) },
+			absent: func(e *event.Event) bool { return *f(e) == absent }},
 		scan: func(e *event.Event) any { return nullInt{f(e), absent} },
 	}
 }
@@ -57,7 +60,8 @@ func intOrCol(name string, absent int64, f func(e *event.Event) *int64) eventCol
 func floatPtrCol(name string, f func(e *event.Event) **float64) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_DOUBLE,
-			set: func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setFloatPtr(ch, c, r, *f(e)) }},
+			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setFloatPtr(ch, c, r, *f(e)) },
+			absent: func(e *event.Event) bool { return *f(e) == nil }},
 		scan: func(e *event.Event) any { return f(e) },
 	}
 }
@@ -115,7 +119,8 @@ var eventColumns = []eventColumn{
 	floatPtrCol("price", func(e *event.Event) **float64 { return &e.Price }),
 	{
 		column: column[event.Event]{name: "quantity", typ: duckdb.TYPE_BIGINT,
-			set: func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setIntPtr(ch, c, r, e.Quantity) }},
+			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setIntPtr(ch, c, r, e.Quantity) },
+			absent: func(e *event.Event) bool { return e.Quantity == nil }},
 		scan: func(e *event.Event) any { return &e.Quantity },
 	},
 	floatPtrCol("revenue", func(e *event.Event) **float64 { return &e.Revenue }),

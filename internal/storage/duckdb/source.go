@@ -21,6 +21,10 @@ type column[T any] struct {
 	typ  duckdb.Type
 	list bool // a LIST of typ
 	set  func(ch duckdb.DataChunk, col, row int, v *T) error
+	// absent, if set, reports that v's value is stored as NULL. A column
+	// absent from every staged row is left out of the source, so the
+	// INSERT ... BY NAME fills it with NULL without a per-row cgo call.
+	absent func(v *T) bool
 }
 
 // rowSource serves a slice of rows as a DuckDB chunk table source.
@@ -82,7 +86,24 @@ func newTable[T any](cols []column[T]) *table[T] {
 }
 
 func (t *table[T]) source() duckdb.ChunkTableSource {
-	return &rowSource[T]{cols: t.cols, infos: t.infos, rows: t.rows}
+	src := &rowSource[T]{rows: t.rows}
+	for i, c := range t.cols {
+		if c.absent != nil && allAbsent(t.rows, c.absent) {
+			continue
+		}
+		src.cols = append(src.cols, c)
+		src.infos = append(src.infos, t.infos[i])
+	}
+	return src
+}
+
+func allAbsent[T any](rows []T, absent func(*T) bool) bool {
+	for i := range rows {
+		if !absent(&rows[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // sources holds the tables staged for the current Apply, by name.
