@@ -115,11 +115,17 @@ func recordCRC(lenField []byte, payload []byte) uint32 {
 	return crc32.Update(crc32.Update(0, castagnoli, lenField), castagnoli, payload)
 }
 
-// appendRecord appends the frame of rec to dst.
-func appendRecord(dst, rec []byte) []byte {
+// frameHeader returns the length and CRC fields of the record rec.
+func frameHeader(rec []byte) [frameSize]byte {
 	var f [frameSize]byte
 	binary.LittleEndian.PutUint32(f[0:4], uint32(len(rec)))
 	binary.LittleEndian.PutUint32(f[4:8], recordCRC(f[0:4], rec))
+	return f
+}
+
+// appendRecord appends the frame of rec to dst.
+func appendRecord(dst, rec []byte) []byte {
+	f := frameHeader(rec)
 	dst = append(dst, f[:]...)
 	return append(dst, rec...)
 }

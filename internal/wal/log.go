@@ -104,6 +104,7 @@ func (l *Log) Append(ctx context.Context, rec []byte) (end uint64, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	frame := frameHeader(rec) // the CRC is computed outside the lock
 	l.mu.Lock()
 	if l.err != nil {
 		err := l.err
@@ -115,7 +116,7 @@ func (l *Log) Append(ctx context.Context, rec []byte) (end uint64, err error) {
 		return 0, ErrClosed
 	}
 	wasEmpty := len(l.buf) == 0
-	l.buf = appendRecord(l.buf, rec)
+	l.buf = append(append(l.buf, frame[:]...), rec...)
 	l.next += uint64(frameSize + len(rec))
 	end = l.next
 	if wasEmpty {

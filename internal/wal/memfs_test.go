@@ -24,6 +24,7 @@ type memFS struct {
 	ops      int    // mutating operations so far
 	crashAt  int    // take a crash image before this operation; 0 = never
 	snapshot *memFS // crash image, once taken
+	failSync error  // if set, every file Sync fails with it
 }
 
 type memFile struct {
@@ -250,6 +251,9 @@ func (h *memHandle) Sync() error {
 	h.fs.tick()
 	if h.closed {
 		return errHandleClosed
+	}
+	if h.fs.failSync != nil {
+		return h.fs.failSync
 	}
 	h.f.synced = slices.Clone(h.f.data)
 	return nil

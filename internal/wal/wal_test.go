@@ -360,3 +360,39 @@ func TestReaderTailsWriter(t *testing.T) {
 		i++
 	}
 }
+
+func TestSyncFailureIsSticky(t *testing.T) {
+	fsys := newMemFS(1)
+	l := mustOpen(t, Options{Dir: "/wal", FS: fsys})
+	end, err := l.Append(t.Context(), []byte("kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errDisk := errors.New("disk on fire")
+	fsys.mu.Lock()
+	fsys.failSync = errDisk
+	fsys.mu.Unlock()
+	if _, err := l.Append(t.Context(), []byte("lost")); !errors.Is(err, errDisk) {
+		t.Fatalf("Append with failing sync: %v, want %v", err, errDisk)
+	}
+	fsys.mu.Lock()
+	fsys.failSync = nil
+	fsys.mu.Unlock()
+	if _, err := l.Append(t.Context(), []byte("later")); !errors.Is(err, errDisk) {
+		t.Fatalf("Append after a sync failure: %v, want the sticky %v", err, errDisk)
+	}
+	if err := l.Wait(t.Context(), end); !errors.Is(err, errDisk) {
+		t.Fatalf("Wait after a sync failure: %v, want %v", err, errDisk)
+	}
+	if l.Durable() != end {
+		t.Fatalf("Durable = %d, want %d", l.Durable(), end)
+	}
+	if err := l.Close(); !errors.Is(err, errDisk) {
+		t.Fatalf("Close: %v, want %v", err, errDisk)
+	}
+	l = mustOpen(t, Options{Dir: "/wal", FS: fsys.crashImage()})
+	defer mustClose(t, l)
+	if got := readAll(t, l, 0); len(got) < 1 || string(got[0].rec) != "kept" {
+		t.Fatalf("acknowledged record lost: %d records", len(got))
+	}
+}
