@@ -24,14 +24,17 @@ func sparseDemoEvent() event.Event {
 
 // demoUnit returns a unit of demo-shaped events (Play Song with four
 // event properties and a four-property user snapshot) starting at seq.
-func demoUnit(seq int64) *storage.Unit {
+func demoUnit(seq int64) *storage.Unit { return demoUnitN(seq, unitEvents) }
+
+// demoUnitN is demoUnit with n events.
+func demoUnitN(seq int64, n int) *storage.Unit {
 	genres := []string{"rock", "pop", "jazz", "hip-hop", "classical", "electronic"}
 	sources := []string{"search", "playlist", "radio", "album"}
 	plans := []string{"free", "premium", "family", "student"}
 	countries := []string{"United States", "Germany", "Brazil", "India"}
 	platforms := []string{"iOS", "Android", "Web"}
-	u := &storage.Unit{Position: uint64(seq), Events: make([]event.Event, unitEvents),
-		Dedup: make([]storage.DedupKey, unitEvents), Counters: map[string]int64{"seq": seq + unitEvents}}
+	u := &storage.Unit{Position: uint64(seq), Events: make([]event.Event, n),
+		Dedup: make([]storage.DedupKey, n), Counters: map[string]int64{"seq": seq + int64(n)}}
 	for i := range u.Events {
 		s := seq + int64(i)
 		user := s % 5000
@@ -55,16 +58,24 @@ func demoUnit(seq int64) *storage.Unit {
 }
 
 // BenchmarkApply applies demo-shaped units of 10K events (with their
-// dedup keys, counters and position) and reports events/s.
+// dedup keys, counters and position) and reports events/s. The larger
+// size shows the effect of DuckDB writing whole row groups (122,880 rows)
+// straight to the file instead of through its WAL.
 func BenchmarkApply(b *testing.B) {
+	for _, n := range []int{unitEvents, 131072} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) { benchmarkApply(b, n) })
+	}
+}
+
+func benchmarkApply(b *testing.B, size int) {
 	db, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.duckdb"), Options{Threads: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	units := make([]*storage.Unit, 8)
+	units := make([]*storage.Unit, max(1, 80_000/size))
 	for i := range units {
-		units[i] = demoUnit(int64(i) * unitEvents)
+		units[i] = demoUnitN(int64(i*size), size)
 	}
 	b.ReportAllocs()
 	n := 0
@@ -77,8 +88,8 @@ func BenchmarkApply(b *testing.B) {
 		}
 		n++
 	}
-	b.ReportMetric(float64(n*unitEvents)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(n*unitEvents)/(cpuTime(b)-cpu).Seconds(), "events/cpu-s")
+	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(n*size)/(cpuTime(b)-cpu).Seconds(), "events/cpu-s")
 }
 
 // BenchmarkAppenderBaseline appends the same event rows with DuckDB's
@@ -180,4 +191,39 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkInsertSelectBaseline copies the same 10K event rows from a
+// DuckDB in-memory temp table into events, one transaction per copy:
+// DuckDB's own insert and commit cost, with no Go-side transfer. It is
+// the floor for BenchmarkApply.
+func BenchmarkInsertSelectBaseline(b *testing.B) {
+	db, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.duckdb"), Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := b.Context()
+	if err := db.Apply(ctx, demoUnit(0)); err != nil {
+		b.Fatal(err)
+	}
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE staged AS SELECT * FROM events"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n := 0
+	cpu := cpuTime(b)
+	for b.Loop() {
+		if _, err := conn.ExecContext(ctx, "BEGIN; INSERT INTO events SELECT * FROM staged; COMMIT"); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*unitEvents)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(n*unitEvents)/(cpuTime(b)-cpu).Seconds(), "events/cpu-s")
 }

@@ -228,8 +228,8 @@ func fullUnit() *storage.Unit {
 
 func wantState(u *storage.Unit) state {
 	return state{Position: u.Position, Counters: u.Counters,
-		Dedup:   []storage.DedupKey{u.Dedup[0], u.Dedup[1]},
-		Users:   u.Users, Devices: u.Devices, UserIDs: u.UserIDs, Merges: u.Merges, Groups: u.Groups}
+		Dedup: []storage.DedupKey{u.Dedup[0], u.Dedup[1]},
+		Users: u.Users, Devices: u.Devices, UserIDs: u.UserIDs, Merges: u.Merges, Groups: u.Groups}
 }
 
 func diff(t *testing.T, what string, got, want any) {
@@ -269,10 +269,10 @@ func testUpsertsReplace(t *testing.T, open func(t *testing.T) Backend) {
 			{ProjectID: 1, AmplitudeID: 43, LastSeen: 1},
 			{ProjectID: 1, AmplitudeID: 43, FirstSeen: 1700000000002, LastSeen: 1700000000003, MergedInto: 42},
 		},
-		Devices: []storage.Device{{ProjectID: 1, DeviceID: "device-2", AmplitudeID: 42, AnonymousID: 43}},
-		UserIDs: []storage.UserID{{ProjectID: 1, UserID: "user-1", AmplitudeID: 99}},
-		Merges:  []storage.Merge{{ProjectID: 1, FromID: 43, IntoID: 42, Time: 1700000000005, EventSeq: 1, DeviceID: "device-1", Undone: true}},
-		Groups:  []storage.Group{{ProjectID: 1, GroupType: "org", GroupValue: "acme", Properties: []byte(`{"tier":"silver"}`)}},
+		Devices:  []storage.Device{{ProjectID: 1, DeviceID: "device-2", AmplitudeID: 42, AnonymousID: 43}},
+		UserIDs:  []storage.UserID{{ProjectID: 1, UserID: "user-1", AmplitudeID: 99}},
+		Merges:   []storage.Merge{{ProjectID: 1, FromID: 43, IntoID: 42, Time: 1700000000005, EventSeq: 1, DeviceID: "device-1", Undone: true}},
+		Groups:   []storage.Group{{ProjectID: 1, GroupType: "org", GroupValue: "acme", Properties: []byte(`{"tier":"silver"}`)}},
 		Counters: map[string]int64{"seq": 10},
 	}
 	apply(t, b, u2)
