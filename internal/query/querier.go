@@ -1,0 +1,25 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Querier runs one read-only SQL statement. *sql.DB and the storage
+// backends' DB types satisfy it.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Engine runs analyses for one storage backend. It is safe for
+// concurrent use.
+type Engine struct {
+	q Querier
+	d Dialect
+}
+
+// NewEngine returns an Engine that runs SQL in dialect d through q.
+func NewEngine(q Querier, d Dialect) *Engine { return &Engine{q: q, d: d} }
+
+// Dialect returns the engine's SQL dialect.
+func (e *Engine) Dialect() Dialect { return e.d }
