@@ -20,9 +20,12 @@ type formula struct {
 type fnode interface{}
 
 type (
-	fnum    float64
-	fneg    struct{ x fnode }
-	fbin    struct{ op byte; l, r fnode }
+	fnum float64
+	fneg struct{ x fnode }
+	fbin struct {
+		op   byte
+		l, r fnode
+	}
 	fmetric struct {
 		fn     string // UNIQUES, TOTALS, ...
 		event  int

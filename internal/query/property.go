@@ -34,7 +34,7 @@ var builtins = map[string]struct {
 	"user_id": {"user_id", false}, "device_id": {"device_id", false},
 	"amplitude_id": {"amplitude_id", true}, "session_id": {"session_id", true},
 	"event_type": {"event_type", false},
-	"revenue": {"revenue", true}, "price": {"price", true}, "quantity": {"quantity", true},
+	"revenue":    {"revenue", true}, "price": {"price", true}, "quantity": {"quantity", true},
 	"product_id": {"product_id", false}, "revenue_type": {"revenue_type", false},
 	"location_lat": {"location_lat", true}, "location_lng": {"location_lng", true},
 }

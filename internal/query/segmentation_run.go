@@ -32,9 +32,9 @@ func (p Project) location() (*time.Location, error) {
 // cell holds the aggregates of one bucket (or the whole range) of one
 // group of one event and segment.
 type cell struct {
-	uniques, totals           float64
-	sum, cnt, min, max, med   float64
-	hasValue                  bool
+	uniques, totals         float64
+	sum, cnt, min, max, med float64
+	hasValue                bool
 }
 
 // gdata is one group's aggregates.
@@ -152,7 +152,7 @@ type run struct {
 	s    *Segmentation
 	p    Project
 	b    *buckets // the range
-	pre  int // rolling: the buckets read before the range
+	pre  int      // rolling: the buckets read before the range
 	segs []Segment
 }
 
