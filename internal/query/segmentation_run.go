@@ -214,6 +214,9 @@ func (r *run) aggregate(ctx context.Context, b *buckets, ev *EventSpec, seg *Seg
 		}
 	}
 	a := newAgg()
+	if len(groups) == 0 {
+		a.group(nil, b.n()) // an ungrouped chart has its series even when empty
+	}
 	err := r.query(ctx, q, 1, len(groups), tail, func(lead []sql.NullFloat64, key []string, t []sql.NullFloat64) {
 		g := a.group(key, b.n())
 		x := &g.all
