@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"flag"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
@@ -441,5 +444,26 @@ func TestGenerateMix(t *testing.T) {
 	}
 	if float64(weekend)/float64(nWeekend) < 1.1*float64(weekday)/float64(nWeekday) {
 		t.Errorf("weekend days average %d events, weekdays %d: want a weekend peak", weekend/nWeekend, weekday/nWeekday)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestGenerateGolden pins the output for one seed, so that a change to
+// the generated data is a visible, reviewed change of testdata/.
+func TestGenerateGolden(t *testing.T) {
+	got := generateAll(t, Options{Events: 40, Seed: 1, Days: 90, Now: testNow}, 16)
+	path := filepath.Join("testdata", "seed1.jsonl")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output for seed 1 differs from %s (run with -update if the change is intended)", path)
 	}
 }
