@@ -106,6 +106,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
+	defer enricher.Close()
 	ingester := ingest.NewHandler(projectKeys{metaStore}, pipeline.NewSink(log), logger, ingest.Options{
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
 		Enricher:           enricher,
@@ -127,7 +128,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		})},
 	}
 	for _, r := range ingester.Routes() {
-		routes = append(routes, api.Route{Method: r.Method, Path: r.Path, Rule: api.IngestKey, Handler: r.Handler})
+		path := r.Path
+		if path == "/" {
+			path = "/{$}" // the legacy upload is the root path only
+		}
+		routes = append(routes, api.Route{Method: r.Method, Path: path, Rule: api.IngestKey, Handler: r.Handler})
 	}
 	apiServer, err := api.New(api.Deps{
 		Meta: metaStore, Logger: logger, ExtraRoutes: routes, SecureCookies: cfg.SecureCookies,
@@ -164,6 +169,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	go func() { pipeDone <- pipe.Run(pipeCtx) }()
 
 	g, gctx := errgroup.WithContext(ctx)
+	if cfg.PprofAddr != "" {
+		startPprof(gctx, g, cfg.PprofAddr, logger)
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)

@@ -45,6 +45,9 @@ type Config struct {
 	// when the request did not arrive over TLS (behind a TLS-terminating
 	// proxy). Default false (CREST_SECURE_COOKIES).
 	SecureCookies bool
+	// PprofAddr, when set, serves net/http/pprof on this separate address
+	// (e.g. 127.0.0.1:6060) for profiling. Default off (CREST_PPROF_ADDR).
+	PprofAddr string
 }
 
 // Register defines the flags of c on fs, with defaults taken from the
@@ -64,6 +67,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 		"graceful shutdown `timeout` (CREST_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("CREST_SECURE_COOKIES", false),
 		"always mark session cookies Secure, e.g. behind a TLS proxy (CREST_SECURE_COOKIES)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", env("CREST_PPROF_ADDR", ""),
+		"serve net/http/pprof on this `address`, e.g. 127.0.0.1:6060 (CREST_PPROF_ADDR)")
 }
 
 // Validate reports the first invalid setting.

@@ -167,47 +167,91 @@ func (p *Pipeline) WaitApplied(ctx context.Context, pos uint64) error {
 // record that is durable at that moment and returns nil. It returns an
 // error only when storage fails, leaving the remaining records in the WAL
 // for the next start.
+//
+// Two goroutines share the work so that both cores are busy: this one
+// reads and decodes records, dedups and resolves identities into a Unit;
+// the applier commits the previous Unit to storage meanwhile.
 func (p *Pipeline) Run(ctx context.Context) error {
 	r, err := p.log.NewReader(p.Applied())
 	if err != nil {
 		return fmt.Errorf("open wal reader: %w", err)
 	}
 	defer r.Close()
+	units := make(chan *storage.Unit, 1)
+	applyErr := make(chan error, 1)
+	// failed is cancelled when the applier stops on an error, to wake the
+	// reader from waiting on the WAL.
+	failed, fail := context.WithCancel(ctx)
+	defer fail()
+	go func() {
+		err := p.applyLoop(context.WithoutCancel(ctx), units)
+		if err != nil {
+			fail()
+		}
+		applyErr <- err
+	}()
+
 	pruneEvery := time.NewTicker(time.Hour)
 	defer pruneEvery.Stop()
+	read := p.Applied()
 	for {
-		n, err := p.step(context.WithoutCancel(ctx), r)
+		u, err := p.build(r)
 		if err != nil {
+			close(units)
+			<-applyErr
 			return err
 		}
-		if n > 0 {
-			continue
+		if u != nil {
+			read = u.Position
+			select {
+			case units <- u:
+				continue
+			case err := <-applyErr:
+				return err
+			}
 		}
 		// Caught up with the durable end of the log.
-		p.markReady()
-		if ctx.Err() != nil {
-			return nil
+		if failed.Err() != nil {
+			close(units)
+			return <-applyErr
 		}
 		select {
 		case <-pruneEvery.C:
 			p.dedup.prune(p.opts.Now().Add(-p.opts.DedupWindow).UnixMilli())
 		default:
 		}
-		if err := p.log.Wait(ctx, p.Applied()); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wal.ErrClosed) {
+		if err := p.log.Wait(failed, read); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wal.ErrClosed) {
+			close(units)
+			<-applyErr
 			return fmt.Errorf("wait for wal: %w", err)
 		}
 	}
 }
 
-func (p *Pipeline) markReady() {
-	p.mu.Lock()
-	p.ready = true
-	p.mu.Unlock()
+// applyLoop commits units in order until units is closed.
+func (p *Pipeline) applyLoop(ctx context.Context, units <-chan *storage.Unit) error {
+	for u := range units {
+		if err := p.store.Apply(ctx, u); err != nil {
+			return fmt.Errorf("apply unit ending at %d: %w", u.Position, err)
+		}
+		p.mu.Lock()
+		p.applied = u.Position
+		if p.applied >= p.startEnd {
+			p.ready = true
+		}
+		close(p.progress)
+		p.progress = make(chan struct{})
+		p.mu.Unlock()
+		if err := p.log.RemoveBefore(u.Position); err != nil {
+			p.logger.Warn("remove applied wal segments", "err", err)
+		}
+	}
+	return nil
 }
 
-// step reads up to MaxUnitEvents events' worth of records and applies
-// them as one unit. It returns the number of records applied.
-func (p *Pipeline) step(ctx context.Context, r *wal.Reader) (int, error) {
+// build reads up to MaxUnitEvents events' worth of records into a unit.
+// It returns nil when no record was available.
+func (p *Pipeline) build(r *wal.Reader) (*storage.Unit, error) {
 	u := &storage.Unit{}
 	records := 0
 	for len(u.Events) < p.opts.MaxUnitEvents {
@@ -216,7 +260,7 @@ func (p *Pipeline) step(ctx context.Context, r *wal.Reader) (int, error) {
 			break
 		}
 		if err != nil {
-			return 0, fmt.Errorf("read wal: %w", err)
+			return nil, fmt.Errorf("read wal: %w", err)
 		}
 		records++
 		u.Position = end
@@ -231,25 +275,14 @@ func (p *Pipeline) step(ctx context.Context, r *wal.Reader) (int, error) {
 		p.process(b, u)
 	}
 	if records == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	p.res.Drain(u)
 	if u.Counters == nil {
 		u.Counters = make(map[string]int64)
 	}
 	u.Counters[counterSeq] = p.nextSeq
-	if err := p.store.Apply(ctx, u); err != nil {
-		return 0, fmt.Errorf("apply unit ending at %d: %w", u.Position, err)
-	}
-	p.mu.Lock()
-	p.applied = u.Position
-	close(p.progress)
-	p.progress = make(chan struct{})
-	p.mu.Unlock()
-	if err := p.log.RemoveBefore(u.Position); err != nil {
-		p.logger.Warn("remove applied wal segments", "err", err)
-	}
-	return records, nil
+	return u, nil
 }
 
 // process dedups the batch's events, resolves identities and appends the
