@@ -65,7 +65,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	hash, err := s.auth.HashPassword(req.Password)
+	hash, err := s.auth.HashPassword(ctx, req.Password)
 	if err != nil {
 		return err
 	}

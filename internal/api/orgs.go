@@ -111,7 +111,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hash, err := s.auth.HashPassword(req.Password)
+	hash, err := s.auth.HashPassword(r.Context(), req.Password)
 	if err != nil {
 		return err
 	}

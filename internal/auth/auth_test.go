@@ -28,7 +28,7 @@ func newService(t *testing.T) (*Service, *clock, meta.Account) {
 	}
 	t.Cleanup(func() { st.Close() })
 	s := NewService(Config{Store: st, Now: c.now, Params: testParams})
-	h, err := s.HashPassword("correct horse")
+	h, err := s.HashPassword(t.Context(), "correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +212,16 @@ func TestCookies(t *testing.T) {
 			if c.Secure != tls || c.SameSite != http.SameSiteLaxMode || c.HttpOnly != (c.Name == SessionCookie) {
 				t.Errorf("tls=%v cookie %s: secure=%v samesite=%v httponly=%v", tls, c.Name, c.Secure, c.SameSite, c.HttpOnly)
 			}
+		}
+	}
+}
+
+func BenchmarkHashPasswordDefault(b *testing.B) {
+	b.ReportAllocs()
+	p := DefaultParams()
+	for b.Loop() {
+		if _, err := HashPassword("correct horse battery", p); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -91,7 +91,14 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string
+	// hashSlots bounds concurrent argon2id computations so a burst of
+	// logins cannot take more than maxConcurrentHashes * Params.Memory.
+	hashSlots chan struct{}
 }
+
+// maxConcurrentHashes bounds password hashing memory (4 x 19 MiB with the
+// default parameters).
+const maxConcurrentHashes = 4
 
 // NewService returns a Service for c.
 func NewService(c Config) *Service {
@@ -120,15 +127,41 @@ func NewService(c Config) *Service {
 		c:         c,
 		accounts:  NewThrottle(c.AccountLimit, c.ThrottleWindow, c.Now),
 		addresses: NewThrottle(c.AddressLimit, c.ThrottleWindow, c.Now),
+		hashSlots: make(chan struct{}, maxConcurrentHashes),
 	}
+}
+
+// slot waits for a hashing slot; release it with the returned func.
+func (s *Service) slot(ctx context.Context) (func(), error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+		return func() { <-s.hashSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// verify checks a password against a hash within a hashing slot.
+func (s *Service) verify(ctx context.Context, hash, pw string) (bool, error) {
+	release, err := s.slot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return VerifyPassword(hash, pw)
 }
 
 // HashPassword checks pw against the length limits and hashes it with
 // the service's parameters.
-func (s *Service) HashPassword(pw string) (string, error) {
+func (s *Service) HashPassword(ctx context.Context, pw string) (string, error) {
 	if err := CheckPassword(pw); err != nil {
 		return "", err
 	}
+	release, err := s.slot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	return HashPassword(pw, s.c.Params)
 }
 
@@ -167,7 +200,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (Logi
 	} else if err != nil {
 		return Login{}, fmt.Errorf("login: %w", err)
 	}
-	ok, verr := VerifyPassword(hash, password)
+	ok, verr := s.verify(ctx, hash, password)
 	if verr != nil {
 		return Login{}, fmt.Errorf("login: %w", verr)
 	}
@@ -253,7 +286,7 @@ func (s *Service) Logout(ctx context.Context, sess meta.Session) error {
 // ChangePassword checks the current password, stores the new one and
 // revokes every other session of the account.
 func (s *Service) ChangePassword(ctx context.Context, a meta.Account, current meta.Session, oldPW, newPW string) error {
-	ok, err := VerifyPassword(a.PasswordHash, oldPW)
+	ok, err := s.verify(ctx, a.PasswordHash, oldPW)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
@@ -266,7 +299,7 @@ func (s *Service) ChangePassword(ctx context.Context, a meta.Account, current me
 // SetPassword stores a new password for the account and revokes its
 // sessions except keepSession (0 revokes all).
 func (s *Service) SetPassword(ctx context.Context, accountID, keepSession int64, pw string) error {
-	h, err := s.HashPassword(pw)
+	h, err := s.HashPassword(ctx, pw)
 	if err != nil {
 		return err
 	}
