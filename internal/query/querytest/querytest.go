@@ -10,7 +10,8 @@
 //	now 2024-03-10T12:00:00Z      anchors relative ranges
 //	events                        one event per line until a blank line:
 //	  2024-01-01T10:00:00Z "Play Song" user=u1 device=d1 ep={"genre":"rock"}
-//	query                         a JSON definition until a blank line
+//	query                         a JSON definition until a blank line (or a
+//	                              look-up call, see lookup.go)
 //	result                        the expected output until a blank line:
 //	  x: 2024-01-01 2024-01-02
 //	  Play Song: 1 2 | 3          label: values | collapsed value
@@ -184,6 +185,9 @@ func runFile(t *testing.T, b Backend, path string) {
 }
 
 func runQuery(t *testing.T, eng *query.Engine, p query.Project, now time.Time, def string) string {
+	if isLookup(def) {
+		return runLookup(t, eng, p, def)
+	}
 	s, err := query.ParseSegmentation([]byte(def))
 	if err != nil {
 		return "error: " + err.Error()
