@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -134,7 +135,8 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 		return fmt.Errorf("apply position %d: begin: %w", u.Position, err)
 	}
 	if err := d.applySteps(ctx, tx, steps, u.Position); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
+		// A cancelled ctx has already rolled the transaction back.
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return fmt.Errorf("apply position %d: %w (rollback: %v)", u.Position, err, rerr)
 		}
 		return fmt.Errorf("apply position %d: %w", u.Position, err)
