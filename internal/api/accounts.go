@@ -147,8 +147,15 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := s.auth.ChangePassword(ctx, a, sess, req.Current, req.New); err != nil {
 		return err
 	}
-	if err := s.audit(r, 0, "account.password_change", fmt.Sprintf("account:%d", a.ID), nil); err != nil {
+	// Record it in every organisation of the account, where its admins look.
+	ms, err := s.d.Meta.Memberships(ctx, a.ID)
+	if err != nil {
 		return err
+	}
+	for _, m := range ms {
+		if err := s.audit(r, m.Org.ID, "account.password_change", fmt.Sprintf("account:%d", a.ID), nil); err != nil {
+			return err
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -430,3 +430,75 @@ func TestUnknownAPIPathIsJSON404(t *testing.T) {
 		t.Fatalf("status %d body %s", rec.Code, rec.Body)
 	}
 }
+
+func TestInvitationsAndMemberAdmin(t *testing.T) {
+	e := newEnv(t)
+	ts := httptest.NewServer(e.srv.Handler())
+	defer ts.Close()
+	admin := newClient(t, ts.URL)
+	admin.call("POST", "/api/v1/setup", map[string]string{"email": "a@example.com", "password": "long enough"}, 201, nil)
+	var me struct {
+		Orgs []orgJSON `json:"orgs"`
+	}
+	admin.call("GET", "/api/v1/me", nil, 200, &me)
+	org := "/api/v1/orgs/" + strconv.FormatInt(me.Orgs[0].ID, 10)
+
+	// An existing account (another org's admin) accepts a bound invitation.
+	other := newClient(t, ts.URL)
+	var m memberJSON
+	admin.call("POST", org+"/members", map[string]string{"email": "b@example.com", "password": "b password", "role": "viewer"}, 201, &m)
+	admin.call("DELETE", org+"/members/"+strconv.FormatInt(m.AccountID, 10), nil, 204, nil)
+	other.call("POST", "/api/v1/login", map[string]string{"email": "b@example.com", "password": "b password"}, 200, nil)
+	var list0 list[projectJSON]
+	other.call("GET", "/api/v1/projects", nil, 200, &list0)
+	if len(list0.Items) != 0 {
+		t.Fatalf("removed member still sees %+v", list0.Items)
+	}
+	var bound, forC struct {
+		Token string `json:"token"`
+	}
+	admin.call("POST", org+"/invitations", map[string]any{"role": "member", "email": "b@example.com"}, 201, &bound)
+	admin.call("POST", org+"/invitations", map[string]any{"role": "member", "email": "c@example.com", "expires_hours": 1}, 201, &forC)
+	admin.call("POST", org+"/invitations", map[string]any{"role": "owner"}, 400, nil)
+	other.call("POST", "/api/v1/invitations/"+forC.Token+"/accept", nil, 403, nil)
+	other.call("POST", "/api/v1/invitations/"+bound.Token+"/accept", nil, 200, nil)
+	other.call("POST", "/api/v1/invitations/"+bound.Token+"/accept", nil, 404, nil)
+	var list1 list[projectJSON]
+	other.call("GET", "/api/v1/projects", nil, 200, &list1)
+	if len(list1.Items) != 1 || list1.Items[0].Role != meta.RoleMember {
+		t.Fatalf("after accepting: %+v", list1.Items)
+	}
+
+	// Per-project override down to viewer, then removed.
+	proj := "/api/v1/projects/" + strconv.FormatInt(list1.Items[0].ID, 10)
+	acct := "/roles/" + strconv.FormatInt(m.AccountID, 10)
+	admin.call("PUT", proj+acct, map[string]string{"role": "viewer"}, 204, nil)
+	other.call("GET", proj, nil, 200, &list1.Items[0])
+	if list1.Items[0].Role != meta.RoleViewer {
+		t.Errorf("override not applied: role %s", list1.Items[0].Role)
+	}
+	admin.call("DELETE", proj+acct, nil, 204, nil)
+	admin.call("PUT", proj+"/roles/999", map[string]string{"role": "viewer"}, 404, nil)
+
+	// Expired invitation.
+	e.clock.add(time.Hour)
+	newClient(t, ts.URL).call("GET", "/api/v1/invitations/"+forC.Token, nil, 404, nil)
+
+	// Disabling logs out and blocks login; enabling restores it.
+	id := strconv.FormatInt(m.AccountID, 10)
+	admin.call("POST", org+"/members/"+id+"/disable", nil, 204, nil)
+	other.call("GET", "/api/v1/me", nil, 401, nil)
+	other.call("POST", "/api/v1/login", map[string]string{"email": "b@example.com", "password": "b password"}, 401, nil)
+	admin.call("POST", org+"/members/"+id+"/enable", nil, 204, nil)
+	other.call("POST", "/api/v1/login", map[string]string{"email": "b@example.com", "password": "b password"}, 200, nil)
+
+	// Project settings: rename and time zone validation.
+	var p projectJSON
+	admin.call("PATCH", proj, map[string]string{"name": "Renamed", "time_zone": "Asia/Tokyo"}, 200, &p)
+	if p.Name != "Renamed" || p.TimeZone != "Asia/Tokyo" {
+		t.Errorf("updated project = %+v", p)
+	}
+	admin.call("PATCH", proj, map[string]string{"time_zone": "Local"}, 400, nil)
+	admin.call("PATCH", proj, map[string]string{"time_zone": "Nowhere/City"}, 400, nil)
+	admin.call("PATCH", proj, map[string]string{"name": "  "}, 400, nil)
+}
