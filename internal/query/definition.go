@@ -247,9 +247,13 @@ func (s *Segmentation) Validate() error {
 		if s.Cumulative {
 			return fieldErr("rolling", "cannot be combined with cumulative")
 		}
-		if r.Mode == "window" {
-			switch s.Metric {
-			case Frequency, PropMedian, PropDistribution, FormulaMetric:
+		switch s.Metric {
+		case Frequency, PropDistribution:
+			return fieldErr("rolling", "not available for metric %q", s.Metric)
+		case FormulaMetric:
+			return fieldErr("rolling", "not available for formulas (use ROLLAVG or ROLLWIN in the formula)")
+		case PropMedian:
+			if r.Mode == "window" {
 				return fieldErr("rolling.mode", "window is not available for metric %q", s.Metric)
 			}
 		}

@@ -300,3 +300,10 @@ func globRegexp(g string) (string, error) {
 	}
 	return re, nil
 }
+
+// IsBuiltin reports whether name is a built-in property (a column such
+// as country or platform) rather than a custom one.
+func IsBuiltin(name string) bool {
+	_, ok := builtins[name]
+	return ok
+}

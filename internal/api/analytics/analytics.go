@@ -6,6 +6,7 @@
 package analytics
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -31,7 +32,7 @@ func Routes(d Deps) []api.Route {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &handlers{d: d}
+	h := &handlers{d: d, project: api.ProjectFrom}
 	viewer := api.ProjectRole(meta.RoleViewer)
 	const p = "/api/v1/projects/{project}"
 	return []api.Route{
@@ -51,14 +52,18 @@ func Routes(d Deps) []api.Route {
 	}
 }
 
-type handlers struct{ d Deps }
+type handlers struct {
+	d Deps
+	// project returns the request's project (api.ProjectFrom; a test seam).
+	project func(context.Context) (meta.Project, bool)
+}
 
 // wrap adapts a handler returning (response, error) and maps the
 // query layer's errors: a bad definition or parameter is a 400 that says
 // what is wrong, an unknown user a 404.
 func (h *handlers) wrap(fn func(r *http.Request, p query.Project) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mp, ok := api.ProjectFrom(r.Context())
+		mp, ok := h.project(r.Context())
 		if !ok {
 			api.WriteError(w, r, errors.New("analytics: route without a project rule"))
 			return

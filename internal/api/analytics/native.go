@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -170,5 +169,3 @@ func intParam(s, name string, def int) (int, error) {
 	return n, nil
 }
 
-// rawJSON is a JSON value kept as is.
-type rawJSON = json.RawMessage
