@@ -168,4 +168,3 @@ func intParam(s, name string, def int) (int, error) {
 	}
 	return n, nil
 }
-
