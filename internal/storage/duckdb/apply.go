@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sort"
@@ -130,11 +131,20 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 		{"counters", len(t.counters.rows), "INSERT OR REPLACE INTO counters BY NAME SELECT * FROM crest_src('counters')"},
 	}
 
-	tx, err := d.wconn.BeginTx(ctx, nil)
+	// Statements run without ctx's cancellation: interrupting DuckDB
+	// mid-statement makes database/sql discard the writer connection.
+	// ctx is checked between steps instead; each step takes milliseconds.
+	if err := d.ensureWriter(ctx); err != nil {
+		return fmt.Errorf("apply position %d: %w", u.Position, err)
+	}
+	tx, err := d.wconn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("apply position %d: begin: %w", u.Position, err)
 	}
 	if err := d.applySteps(ctx, tx, steps, u.Position); err != nil {
+		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+			d.dropWriter()
+		}
 		// A cancelled ctx has already rolled the transaction back.
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return fmt.Errorf("apply position %d: %w (rollback: %v)", u.Position, err, rerr)
@@ -155,14 +165,20 @@ func (d *DB) applySteps(ctx context.Context, tx *sql.Tx, steps []step, pos uint6
 		if err := d.runHook(s.name); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.query); err != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if _, err := tx.ExecContext(context.WithoutCancel(ctx), s.query); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
 	if err := d.runHook("position"); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO applied_position VALUES (1, ?)", pos); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("position: %w", err)
+	}
+	if _, err := tx.ExecContext(context.WithoutCancel(ctx), "INSERT OR REPLACE INTO applied_position VALUES (1, ?)", pos); err != nil {
 		return fmt.Errorf("position: %w", err)
 	}
 	return nil

@@ -74,3 +74,24 @@ func assertEmpty(t *testing.T, db *DB) {
 		t.Errorf("Counters = %v, %v; want none", c, err)
 	}
 }
+
+// TestApplyAfterWriterLost checks that Apply opens a new writer
+// connection (and registers the source function again) after the old one
+// was dropped.
+func TestApplyAfterWriterLost(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 3 {
+		db.dropWriter()
+		u := &storage.Unit{Position: uint64(i + 1), Events: []event.Event{sparseDemoEvent()}}
+		if err := db.Apply(t.Context(), u); err != nil {
+			t.Fatalf("Apply %d after dropping the writer: %v", i, err)
+		}
+	}
+	if n, err := db.CountEvents(t.Context(), 1); err != nil || n != 3 {
+		t.Fatalf("CountEvents = %d, %v; want 3", n, err)
+	}
+}

@@ -90,6 +90,16 @@ func (d *DB) init(ctx context.Context) error {
 	if err := migrate(ctx, d.db); err != nil {
 		return err
 	}
+	return d.ensureWriter(ctx)
+}
+
+// ensureWriter opens the writer connection and registers the source
+// table function on it, unless that is done. Called with d.mu held (or
+// before d is shared).
+func (d *DB) ensureWriter(ctx context.Context) error {
+	if d.wconn != nil {
+		return nil
+	}
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("writer connection: %w", err)
@@ -102,6 +112,13 @@ func (d *DB) init(ctx context.Context) error {
 	return nil
 }
 
+// dropWriter forgets a writer connection that database/sql has closed;
+// the next Apply opens a new one.
+func (d *DB) dropWriter() {
+	d.wconn.Close() //nolint:errcheck // already closed; nothing to report
+	d.wconn = nil
+}
+
 // Close closes the store, waiting for a running Apply. Later calls return
 // storage.ErrClosed.
 func (d *DB) Close() error {
@@ -110,7 +127,10 @@ func (d *DB) Close() error {
 	if d.closed.Swap(true) {
 		return storage.ErrClosed
 	}
-	err := d.wconn.Close()
+	var err error
+	if d.wconn != nil {
+		err = d.wconn.Close()
+	}
 	if cerr := d.db.Close(); err == nil {
 		err = cerr
 	}
