@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -140,9 +141,7 @@ func (r *Resolver) LoadUser(su *storage.User) {
 		firstPlatform: su.FirstPlatform,
 		firstCountry:  su.FirstCountry,
 	}
-	if len(u.props) == 0 || string(u.props) == "{}" {
-		u.props = nil
-	}
+	u.props = r.canonicalTable(u.props)
 	r.users[u.id] = u
 	if u.id >= r.next {
 		r.next = u.id + 1
@@ -182,11 +181,25 @@ func (r *Resolver) LoadMerge(m *storage.Merge) {
 func (r *Resolver) LoadGroup(g *storage.Group) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := g.Properties
-	if len(p) == 0 || string(p) == "{}" {
-		p = nil
-	}
+	p := r.canonicalTable(g.Properties)
 	r.groups[groupKey{g.ProjectID, g.GroupType, g.GroupValue}] = &group{props: p}
+}
+
+// canonicalTable returns a stored property table in canonical form (a
+// backend may have reformatted the JSON), nil when empty. Text that does
+// not parse as an object is kept as is.
+func (r *Resolver) canonicalTable(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	if err := r.ap.load(p); err != nil {
+		return p
+	}
+	out := r.ap.marshal()
+	if bytes.Equal(out, p) {
+		return p
+	}
+	return out
 }
 
 func (r *Resolver) bump(id int64) {
