@@ -265,6 +265,12 @@ func (p *fparser) primary() (fnode, error) {
 		}
 		return m, p.expect(')')
 	}
+	want := map[string]int{"EXP": 1, "LN": 1, "LOG10": 1, "SQRT": 1, "TRENDLINE": 1, "LOG": 2, "POWER": 2, "ROLLAVG": 2}
+	n, ok := want[name]
+	if !ok {
+		p.pos = at
+		return nil, p.errf("unknown function %s", name)
+	}
 	var args []fnode
 	for {
 		x, err := p.expr()
@@ -279,12 +285,6 @@ func (p *fparser) primary() (fnode, error) {
 	}
 	if err := p.expect(')'); err != nil {
 		return nil, err
-	}
-	want := map[string]int{"EXP": 1, "LN": 1, "LOG10": 1, "SQRT": 1, "TRENDLINE": 1, "LOG": 2, "POWER": 2, "ROLLAVG": 2}
-	n, ok := want[name]
-	if !ok {
-		p.pos = at
-		return nil, p.errf("unknown function %s", name)
 	}
 	if len(args) != n {
 		return nil, p.errf("%s takes %d arguments, got %d", name, n, len(args))
