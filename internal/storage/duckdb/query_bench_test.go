@@ -54,7 +54,7 @@ func benchDB(b *testing.B, n int) (*DB, time.Time) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	end := time.Now().UTC().Truncate(24 * time.Hour).AddDate(0, 0, 1)
+	end := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 	start := end.AddDate(0, 0, -90).UnixMilli()
 	span := end.UnixMilli() - start
 	rng := rand.New(rand.NewPCG(1, 2))
