@@ -180,6 +180,43 @@ type AuditEntry struct {
 	Details    json.RawMessage
 }
 
+// Chart is a saved chart of a project: an analysis definition as the
+// query API takes it, and the web app's display options.
+type Chart struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	Description string
+	// Definition is the analysis definition (JSON, with "type").
+	Definition json.RawMessage
+	// Options are display settings (visualisation, ...), JSON.
+	Options   json.RawMessage
+	CreatedBy int64
+	Created   time.Time
+	Updated   time.Time
+}
+
+// DashboardItem places one saved chart on a dashboard's grid.
+type DashboardItem struct {
+	ChartID int64 `json:"chart_id"`
+	// Width is the number of grid columns (1 to 12).
+	Width int `json:"width"`
+	// Height is the number of rows (1 to 4).
+	Height int `json:"height"`
+}
+
+// Dashboard is a named grid of saved charts, in Items order.
+type Dashboard struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	Description string
+	Items       []DashboardItem
+	CreatedBy   int64
+	Created     time.Time
+	Updated     time.Time
+}
+
 // DefaultKeys are the keys of the default project, returned once when
 // EnsureDefault creates it so the caller can print them.
 type DefaultKeys struct {
@@ -277,6 +314,26 @@ type Store interface {
 	AddAudit(ctx context.Context, e AuditEntry) error
 	// Audit returns an org's entries, newest first, at most limit.
 	Audit(ctx context.Context, orgID int64, limit int) ([]AuditEntry, error)
+
+	// CreateChart stores a saved chart and returns it with its ID and times.
+	CreateChart(ctx context.Context, c Chart) (Chart, error)
+	// Chart returns a project's saved chart.
+	Chart(ctx context.Context, projectID, id int64) (Chart, error)
+	// Charts lists a project's saved charts, most recently updated first.
+	Charts(ctx context.Context, projectID int64) ([]Chart, error)
+	// UpdateChart replaces the name, description, definition and options
+	// of c (found by ProjectID and ID) and returns it as stored.
+	UpdateChart(ctx context.Context, c Chart) (Chart, error)
+	DeleteChart(ctx context.Context, projectID, id int64) error
+
+	// CreateDashboard stores a dashboard and returns it with its ID.
+	CreateDashboard(ctx context.Context, d Dashboard) (Dashboard, error)
+	Dashboard(ctx context.Context, projectID, id int64) (Dashboard, error)
+	// Dashboards lists a project's dashboards, most recently updated first.
+	Dashboards(ctx context.Context, projectID int64) ([]Dashboard, error)
+	// UpdateDashboard replaces the name, description and items of d.
+	UpdateDashboard(ctx context.Context, d Dashboard) (Dashboard, error)
+	DeleteDashboard(ctx context.Context, projectID, id int64) error
 
 	Close() error
 }

@@ -89,4 +89,30 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_org ON audit_log(org_id, id);
 `,
+	// 2: saved charts and dashboards.
+	`
+CREATE TABLE charts (
+	id          INTEGER PRIMARY KEY,
+	project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+	name        TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	definition  TEXT NOT NULL,
+	options     TEXT NOT NULL DEFAULT '{}',
+	created_by  INTEGER NOT NULL DEFAULT 0,
+	created     INTEGER NOT NULL,
+	updated     INTEGER NOT NULL
+);
+CREATE INDEX charts_project ON charts(project_id, updated);
+CREATE TABLE dashboards (
+	id          INTEGER PRIMARY KEY,
+	project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+	name        TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	items       TEXT NOT NULL DEFAULT '[]',
+	created_by  INTEGER NOT NULL DEFAULT 0,
+	created     INTEGER NOT NULL,
+	updated     INTEGER NOT NULL
+);
+CREATE INDEX dashboards_project ON dashboards(project_id, updated);
+`,
 }
