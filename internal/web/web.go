@@ -1,0 +1,186 @@
+// Package web serves Crest's single-page web app, embedded into the binary
+// from internal/web/dist (built by `make ui` from ui/; git keeps only
+// dist/.gitkeep, and stub.html stands in until the app is built). Hashed assets under
+// /assets/ are cached for a year; index.html is served, never cached, for
+// the app's own routes only, with the runtime settings (server URL,
+// version) injected as a <meta> tag so no inline script is needed.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// stub is served when the binary was built without the app (dist holds
+// only .gitkeep): go build works without Node.
+//
+//go:embed stub.html
+var stub []byte
+
+// Options configure the handler.
+type Options struct {
+	// Version is the build's version, shown in the app.
+	Version string
+	// ServerURL is the URL SDK snippets send events to. Empty: the
+	// scheme and host of each request.
+	ServerURL string
+	// Files replaces the embedded dist directory (tests).
+	Files fs.FS
+}
+
+// Settings are the runtime settings the page reads from
+// <meta name="crest-settings">.
+type Settings struct {
+	ServerURL string `json:"server_url"`
+	Version   string `json:"version"`
+}
+
+// Handler serves the app.
+type Handler struct {
+	opts  Options
+	files fs.FS
+	index []byte // index.html split around the settings placeholder
+}
+
+// placeholder is where the settings go; the build's index.html has it in
+// <head>, and without it they go before </head>.
+const placeholder = "<!--crest-settings-->"
+
+// uiRoots are the first path segments of the app's client-side routes.
+var uiRoots = map[string]bool{
+	"": true, "index.html": true, "setup": true, "login": true, "invite": true, "projects": true, "account": true,
+}
+
+// New returns the handler for the embedded app (or opts.Files).
+func New(opts Options) (*Handler, error) {
+	files := opts.Files
+	if files == nil {
+		sub, err := fs.Sub(dist, "dist")
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		files = sub
+	}
+	index, err := fs.ReadFile(files, "index.html")
+	if errors.Is(err, fs.ErrNotExist) && opts.Files == nil {
+		index, err = stub, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("web: read index.html: %w", err)
+	}
+	return &Handler{opts: opts, files: files, index: index}, nil
+}
+
+// IsUIRoute reports whether p is one of the app's client-side routes.
+func IsUIRoute(p string) bool {
+	first, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	return uiRoots[first]
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := path.Clean("/" + r.URL.Path)
+	if p != "/index.html" && !strings.HasSuffix(p, "/") && h.serveFile(w, r, p) {
+		return
+	}
+	if !IsUIRoute(p) {
+		http.NotFound(w, r)
+		return
+	}
+	h.serveIndex(w, r)
+}
+
+// serveFile serves a file of the build when it exists.
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, p string) bool {
+	name := strings.TrimPrefix(p, "/")
+	data, err := fs.ReadFile(h.files, name)
+	if err != nil {
+		return false
+	}
+	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	if strings.HasPrefix(name, "assets/") {
+		// Vite names assets by content hash: they never change.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if r.Method == http.MethodHead {
+		return true
+	}
+	_, _ = w.Write(data)
+	return true
+}
+
+// Page returns index.html with the settings injected.
+func (h *Handler) Page(s Settings) ([]byte, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("web: settings: %w", err)
+	}
+	tag := `<meta name="crest-settings" content="` + html.EscapeString(string(b)) + `">`
+	if i := bytes.Index(h.index, []byte(placeholder)); i >= 0 {
+		return concat(h.index[:i], tag, h.index[i+len(placeholder):]), nil
+	}
+	if i := bytes.Index(h.index, []byte("</head>")); i >= 0 {
+		return concat(h.index[:i], tag, h.index[i:]), nil
+	}
+	return nil, errors.New("web: index.html has no </head>")
+}
+
+func concat(a []byte, mid string, b []byte) []byte {
+	out := make([]byte, 0, len(a)+len(mid)+len(b))
+	return append(append(append(out, a...), mid...), b...)
+}
+
+func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
+	s := Settings{ServerURL: h.opts.ServerURL, Version: h.opts.Version}
+	if s.ServerURL == "" {
+		s.ServerURL = requestOrigin(r)
+	}
+	page, err := h.Page(s)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
+		"img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(page)
+}
+
+// requestOrigin is the scheme and host the browser used.
+func requestOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
