@@ -82,6 +82,13 @@ func (r *run) formulas(ctx context.Context, res *Result) error {
 			// Prepare every aggregate the formula reads.
 			var keys []string
 			seen := map[string]bool{}
+			grouped := false
+			for _, m := range f.metrics() {
+				grouped = grouped || len(s.Events[m.event].GroupBy) > 0
+			}
+			if grouped {
+				seen[""] = true // ungrouped events apply to every group
+			}
 			for _, m := range f.metrics() {
 				a, err := getAgg(m.event)
 				if err != nil {
