@@ -16,13 +16,17 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crest-analytics/crest/internal/api"
+	"github.com/crest-analytics/crest/internal/api/analytics"
+	"github.com/crest-analytics/crest/internal/api/webapp"
 	"github.com/crest-analytics/crest/internal/config"
 	"github.com/crest-analytics/crest/internal/ingest"
 	"github.com/crest-analytics/crest/internal/meta"
 	"github.com/crest-analytics/crest/internal/meta/sqlite"
 	"github.com/crest-analytics/crest/internal/pipeline"
+	"github.com/crest-analytics/crest/internal/query"
 	"github.com/crest-analytics/crest/internal/storage/duckdb"
 	"github.com/crest-analytics/crest/internal/wal"
+	"github.com/crest-analytics/crest/internal/web"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -134,6 +138,16 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		}
 		routes = append(routes, api.Route{Method: r.Method, Path: path, Rule: api.IngestKey, Handler: r.Handler})
 	}
+	// The read APIs, the web app's own endpoints and the web app itself
+	// (its "/" route matches every path no other route takes, except
+	// /api/ paths, which stay JSON 404s).
+	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, query.DuckDB{}), Logger: logger})...)
+	routes = append(routes, webapp.Routes(webapp.Deps{Meta: metaStore, Querier: store, Dialect: query.DuckDB{}, Logger: logger})...)
+	webApp, err := web.New(web.Options{Version: version})
+	if err != nil {
+		return err
+	}
+	routes = append(routes, api.Route{Path: "/", Rule: api.Public, Handler: webApp})
 	apiServer, err := api.New(api.Deps{
 		Meta: metaStore, Logger: logger, ExtraRoutes: routes, SecureCookies: cfg.SecureCookies,
 	})
