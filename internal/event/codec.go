@@ -98,35 +98,64 @@ func appendEvent(dst []byte, e *Event) []byte {
 // DecodeBatch decodes a batch written by AppendBatch. The returned events
 // share no memory with data.
 func DecodeBatch(data []byte) (*Batch, error) {
-	d := decoder{buf: data}
-	if len(data) < 2 || data[0] != codecVersion {
-		return nil, fmt.Errorf("%w: bad version", ErrCorrupt)
+	b := &Batch{}
+	evs, err := DecodeBatchAppend(append([]byte(nil), data...), b, nil)
+	if err != nil {
+		return nil, err
 	}
-	b := &Batch{Kind: Kind(data[1])}
-	d.buf = data[2:]
-	b.ProjectID = d.varint()
-	b.ServerReceivedTime = d.varint()
-	n := d.uvarint()
-	if d.err != nil || n > maxEventsPerBatch {
-		return nil, fmt.Errorf("%w: bad header", ErrCorrupt)
-	}
-	b.Events = make([]Event, n)
-	for i := range b.Events {
-		d.event(&b.Events[i])
-		b.Events[i].ProjectID = b.ProjectID
-		if d.err != nil {
-			return nil, fmt.Errorf("%w: event %d", ErrCorrupt, i)
-		}
-	}
-	if len(d.buf) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.buf))
-	}
+	b.Events = evs
 	return b, nil
 }
 
+// DecodeBatchAppend decodes a batch written by AppendBatch into hdr (all
+// but Events) and appends its events to dst, returning the extended
+// slice. To decode with few allocations, the events' strings share one
+// copy of data and their JSON blobs point into data itself: the caller
+// must not modify data while the events are in use.
+func DecodeBatchAppend(data []byte, hdr *Batch, dst []Event) ([]Event, error) {
+	if len(data) < 2 || data[0] != codecVersion {
+		return dst, fmt.Errorf("%w: bad version", ErrCorrupt)
+	}
+	d := decoder{buf: data[2:], str: string(data), base: len(data)}
+	hdr.Kind = Kind(data[1])
+	hdr.ProjectID = d.varint()
+	hdr.ServerReceivedTime = d.varint()
+	n := d.uvarint()
+	if d.err != nil || n > maxEventsPerBatch || n > uint64(len(d.buf)) {
+		return dst, fmt.Errorf("%w: bad header", ErrCorrupt)
+	}
+	start := len(dst)
+	dst = append(dst, make([]Event, n)...)
+	for i := range dst[start:] {
+		e := &dst[start+i]
+		d.event(e)
+		if d.err != nil {
+			return dst[:start], fmt.Errorf("%w: event %d", ErrCorrupt, i)
+		}
+		e.ProjectID = hdr.ProjectID
+	}
+	if len(d.buf) != 0 {
+		return dst[:start], fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.buf))
+	}
+	return dst, nil
+}
+
 type decoder struct {
-	buf []byte
-	err error
+	buf  []byte
+	err  error
+	str  string // the whole input as a string, shared by decoded strings
+	base int    // len of the whole input: buf's offset in it is base-len(buf)
+}
+
+// string reads n bytes as a substring of d.str, without copying.
+func (d *decoder) string(n uint64) string {
+	if n > uint64(len(d.buf)) {
+		d.fail()
+		return ""
+	}
+	off := d.base - len(d.buf)
+	d.buf = d.buf[n:]
+	return d.str[off : off+int(n)]
 }
 
 func (d *decoder) fail() {
@@ -178,14 +207,14 @@ func (d *decoder) byte1() byte {
 
 func (d *decoder) event(e *Event) {
 	for _, p := range e.strings() {
-		*p = string(d.bytes(d.uvarint()))
+		*p = d.string(d.uvarint())
 	}
 	for _, p := range e.blobs() {
 		n := d.uvarint()
 		if n == 0 {
 			continue
 		}
-		*p = append([]byte(nil), d.bytes(n-1)...)
+		*p = d.bytes(n - 1)
 	}
 	for _, p := range [...]*int64{&e.Time, &e.ClientEventTime, &e.ClientUploadTime,
 		&e.ServerReceivedTime, &e.ServerUploadTime, &e.SessionID, &e.EventID,
