@@ -25,6 +25,7 @@ Commands:
   serve     run the server (ingestion, APIs, web app)
   demo      generate the demo music app's events and send them to a server
   users     create an administrator or reset a password
+  merges    list or undo identity merges of a user
   version   print the version
 
 Run 'crest <command> --help' for a command's flags.
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, rest, stdout, stderr)
 	case "users":
 		return runUsers(ctx, rest, stdout, stderr)
+	case "merges":
+		return runMerges(ctx, rest, stdout, stderr)
 	case "version":
 		return runVersion(rest, stdout, stderr)
 	case "-h", "--help", "help":

@@ -17,6 +17,7 @@ import (
 
 	"github.com/crest-analytics/crest/internal/api"
 	"github.com/crest-analytics/crest/internal/api/analytics"
+	"github.com/crest-analytics/crest/internal/api/merges"
 	"github.com/crest-analytics/crest/internal/api/webapp"
 	"github.com/crest-analytics/crest/internal/config"
 	"github.com/crest-analytics/crest/internal/ingest"
@@ -24,6 +25,7 @@ import (
 	"github.com/crest-analytics/crest/internal/meta/sqlite"
 	"github.com/crest-analytics/crest/internal/pipeline"
 	"github.com/crest-analytics/crest/internal/query"
+	"github.com/crest-analytics/crest/internal/storage"
 	"github.com/crest-analytics/crest/internal/storage/duckdb"
 	"github.com/crest-analytics/crest/internal/wal"
 	"github.com/crest-analytics/crest/internal/web"
@@ -111,7 +113,8 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		return err
 	}
 	defer enricher.Close()
-	ingester := ingest.NewHandler(projectKeys{metaStore}, pipeline.NewSink(log), logger, ingest.Options{
+	sink := pipeline.NewSink(log)
+	ingester := ingest.NewHandler(projectKeys{metaStore}, sink, logger, ingest.Options{
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
 		Enricher:           enricher,
 	})
@@ -148,6 +151,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		return err
 	}
 	routes = append(routes, api.Route{Path: "/", Rule: api.Public, Handler: webApp})
+	routes = append(routes, merges.Routes(merges.Deps{
+		Merger: pipelineMerger{pipe, sink}, Audit: metaStore,
+		IsNoMerge: func(err error) bool { return errors.Is(err, pipeline.ErrNoMerge) },
+	})...)
 	apiServer, err := api.New(api.Deps{
 		Meta: metaStore, Logger: logger, ExtraRoutes: routes, SecureCookies: cfg.SecureCookies,
 	})
@@ -220,6 +227,21 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	}
 	logger.Info("shutdown complete", "applied", pipe.Applied())
 	return runErr
+}
+
+// pipelineMerger serves the merge API from the pipeline, which owns the
+// identity state and writes undos through the WAL.
+type pipelineMerger struct {
+	p    *pipeline.Pipeline
+	sink *pipeline.Sink
+}
+
+func (m pipelineMerger) Merges(projectID, amplitudeID int64) []storage.Merge {
+	return m.p.Merges(projectID, amplitudeID)
+}
+
+func (m pipelineMerger) UndoMerge(ctx context.Context, projectID, from int64) (storage.Merge, error) {
+	return m.p.UndoMerge(ctx, m.sink, projectID, from)
 }
 
 // projectKeys adapts the metadata store to what ingestion needs.

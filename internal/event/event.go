@@ -114,6 +114,11 @@ const (
 	KindIdentify Kind = 1
 	// KindGroupIdentify is a /groupidentify request: group properties only.
 	KindGroupIdentify Kind = 2
+	// KindUndoMerge is an operator's undo of identity merges: each event's
+	// AmplitudeID names an anonymous id whose merge is undone. Nothing is
+	// stored as an event; the order in the WAL keeps it consistent with
+	// the events around it.
+	KindUndoMerge Kind = 3
 )
 
 // Special event types (spec §1.9).

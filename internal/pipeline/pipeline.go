@@ -313,6 +313,14 @@ func (p *Pipeline) build(r *wal.Reader) (*storage.Unit, error) {
 // store. It returns u.Events shortened to what is kept.
 func (p *Pipeline) process(b *event.Batch, u *storage.Unit, start int) []event.Event {
 	evs := u.Events
+	if b.Kind == event.KindUndoMerge {
+		for i := start; i < len(evs); i++ {
+			if _, err := p.res.UndoMerge(b.ProjectID, evs[i].AmplitudeID); err != nil {
+				p.logger.Warn("undo merge", "project", b.ProjectID, "from", evs[i].AmplitudeID, "err", err)
+			}
+		}
+		return evs[:start]
+	}
 	w := start
 	for i := start; i < len(evs); i++ {
 		e := &evs[i]

@@ -322,3 +322,45 @@ func TestDedupKeyWithoutInsertID(t *testing.T) {
 		t.Fatalf("event_id keys: ok %v, equal %v, differ %v, none %v", ok1, k1 == k2, k1 != k3, ok4)
 	}
 }
+
+func TestPipelineUndoMerge(t *testing.T) {
+	dir, store := t.TempDir(), newMemStore()
+	p, sink, log, stop := run(t, dir, store)
+	ev := func(user, device, insertID string) event.Event {
+		return event.Event{EventType: "Play Song", UserID: user, DeviceID: device, InsertID: insertID,
+			Time: 1000, ClientEventTime: 1000, SessionID: event.NoSession, EventID: event.NoEventID}
+	}
+	b := &event.Batch{ProjectID: 1, ServerReceivedTime: time.Now().UnixMilli(), Events: []event.Event{
+		ev("", "device-anon", "1"),       // anonymous id A
+		ev("user-1", "device-home", "2"), // user U
+		ev("user-1", "device-anon", "3"), // U logs in on A's device: A merges into U
+	}}
+	if err := sink.Write(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	waitStored(t, p, log)
+	got := store.stored()
+	anon, user := got[0].AmplitudeID, got[1].AmplitudeID
+	if ms := p.Merges(1, user); len(ms) != 1 || ms[0].FromID != anon || ms[0].Undone {
+		t.Fatalf("merges of %d = %+v, want one from %d", user, ms, anon)
+	}
+	m, err := p.UndoMerge(t.Context(), sink, 1, anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Undone || m.FromID != anon || m.IntoID != user {
+		t.Fatalf("UndoMerge returned %+v", m)
+	}
+	if _, err := p.UndoMerge(t.Context(), sink, 1, user); !errors.Is(err, ErrNoMerge) {
+		t.Fatalf("undo of an id never merged: %v, want ErrNoMerge", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if sm := store.merges[anon]; !sm.Undone {
+		t.Fatalf("stored merge %+v is not undone", sm)
+	}
+	if n := len(store.stored()); n != 3 {
+		t.Fatalf("stored %d events, want 3: an undo is not an event", n)
+	}
+}

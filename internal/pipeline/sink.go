@@ -23,13 +23,19 @@ func NewSink(log *wal.Log) *Sink {
 
 // Write encodes b and appends it to the WAL as one record.
 func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
+	_, err := s.Append(ctx, b)
+	return err
+}
+
+// Append is Write that also returns the WAL position just past the record.
+func (s *Sink) Append(ctx context.Context, b *event.Batch) (uint64, error) {
 	bp := s.bufs.Get().(*[]byte)
 	rec := event.AppendBatch((*bp)[:0], b)
-	_, err := s.log.Append(ctx, rec)
+	end, err := s.log.Append(ctx, rec)
 	*bp = rec
 	s.bufs.Put(bp)
 	if err != nil {
-		return fmt.Errorf("append to wal: %w", err)
+		return 0, fmt.Errorf("append to wal: %w", err)
 	}
-	return nil
+	return end, nil
 }
