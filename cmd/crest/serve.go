@@ -179,6 +179,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	if created {
 		fmt.Fprintf(stdout, "Created the default project %q (id %d).\n", project.Name, project.ID)
 		fmt.Fprintf(stdout, "  API key:    %s\n  Secret key: %s   (shown once; keep it safe)\n", keys.APIKey, keys.SecretKey)
+	} else if key := currentAPIKey(ctx, metaStore, project.ID); key != "" {
+		// The API key is public by design (browsers send it); printing it
+		// on every start saves a trip to the settings page.
+		fmt.Fprintf(stdout, "Project %q (id %d)\n  API key:    %s\n", project.Name, project.ID, key)
 	}
 	logger.Info("crest started", "addr", ln.Addr().String(), "data", cfg.DataDir, "version", version)
 
@@ -242,6 +246,21 @@ func (m pipelineMerger) Merges(projectID, amplitudeID int64) []storage.Merge {
 
 func (m pipelineMerger) UndoMerge(ctx context.Context, projectID, from int64) (storage.Merge, error) {
 	return m.p.UndoMerge(ctx, m.sink, projectID, from)
+}
+
+// currentAPIKey returns a project's newest active API key, or "".
+func currentAPIKey(ctx context.Context, m meta.Store, projectID int64) string {
+	keys, err := m.Keys(ctx, projectID)
+	if err != nil {
+		return ""
+	}
+	var best meta.Key
+	for _, k := range keys {
+		if k.Kind == meta.KeyAPI && k.Expires == nil && k.Created.After(best.Created) {
+			best = k
+		}
+	}
+	return best.Value
 }
 
 // projectKeys adapts the metadata store to what ingestion needs.
