@@ -41,14 +41,15 @@ func getAPI2(tb testing.TB, base, path string, params url.Values, v any) int {
 	return resp.StatusCode
 }
 
-// waitApplied waits until everything durable in the WAL is in the store.
-func waitApplied(tb testing.TB, base string) {
+// waitApplied waits up to limit until everything durable in the WAL is
+// in the store.
+func waitApplied(tb testing.TB, base string, limit time.Duration) {
 	tb.Helper()
 	target := getReadyz(tb, base).WALDurable
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(limit)
 	for getReadyz(tb, base).Applied < target {
 		if time.Now().After(deadline) {
-			tb.Fatal("events not applied within 60s")
+			tb.Fatalf("events not applied within %s", limit)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -85,7 +86,7 @@ func TestQueryAPI(t *testing.T) {
 	if err != nil || code != 200 {
 		t.Fatalf("batch: %d %+v %v", code, ans, err)
 	}
-	waitApplied(t, srv.URL)
+	waitApplied(t, srv.URL, time.Minute)
 
 	start, end := d0.Format("20060102"), d0.AddDate(0, 0, 2).Format("20060102")
 	xs := []string{d0.Format("2006-01-02"), d0.AddDate(0, 0, 1).Format("2006-01-02"), d0.AddDate(0, 0, 2).Format("2006-01-02")}
