@@ -41,6 +41,16 @@ func (m Metric) needsProperty() bool {
 	return false
 }
 
+// needsUniques reports whether the metric (or its group ranking) reads
+// unique users.
+func (m Metric) needsUniques() bool {
+	switch m {
+	case Uniques, ActivePct, Average, Frequency:
+		return true
+	}
+	return false
+}
+
 // Special event types (spec §5.0, §6.1).
 const (
 	EventActive = "_active" // any active event

@@ -19,6 +19,12 @@ type Dialect interface {
 	// back as JSON text. This is the only place that knows how
 	// properties are stored.
 	Property(column, key string) string
+	// PropertyPrefilter returns a cheap condition that holds for every row
+	// whose property key of the canonical JSON object text in column is
+	// one of values (it may hold for others too), or "" when the dialect
+	// has none. The exact test still follows it; it only lets the engine
+	// skip parsing rows that cannot match.
+	PropertyPrefilter(column, key string, values []string) string
 	// PropertyList returns an expression reading member key of the JSON
 	// object in column as a list of text values (for set operators).
 	PropertyList(column, key string) string
@@ -69,6 +75,37 @@ func (DuckDB) Name() string { return "duckdb" }
 // (internal/storage/duckdb.PropertyExpr); change both together.
 func (d DuckDB) Property(column, key string) string {
 	return "json_extract_string(" + column + ", " + d.String(jsonPathKey(key)) + ")"
+}
+
+// PropertyPrefilter implements Dialect: in canonical compact JSON
+// (identity's snapshots) a member key with value v is the text "key":"v"
+// (or "key":v for a number or boolean), so a substring search rules out
+// most rows before json_extract_string parses them: 3.5× faster on the
+// demo data (docs/query.md). Keys and values that JSON might escape get
+// no prefilter.
+func (d DuckDB) PropertyPrefilter(column, key string, values []string) string {
+	plain := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	if !plain(key) || len(values) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, v := range values {
+		if !plain(v) {
+			return ""
+		}
+		parts = append(parts, "contains("+column+", "+d.String(`"`+key+`":"`+v+`"`)+")")
+		if _, err := strconv.ParseFloat(v, 64); err == nil || v == "true" || v == "false" {
+			parts = append(parts, "contains("+column+", "+d.String(`"`+key+`":`+v)+")")
+		}
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
 }
 
 // PropertyList implements Dialect.

@@ -130,7 +130,7 @@ func BenchmarkSegmentationSQL(b *testing.B) {
 		}
 		c := &compiler{d: DuckDB{}, project: 1, b: bk}
 		ev := &s.Events[0]
-		q := c.aggSQL(c.source(ev, &Segment{Users: "any"}, ev.GroupBy, ""), 2, false, false)
+		q := c.aggSQL(c.source(ev, &Segment{Users: "any"}, ev.GroupBy, "", true), 2, true, false, false)
 		b.SetBytes(int64(len(q)))
 	}
 }

@@ -63,12 +63,21 @@ func (r *run) formulas(ctx context.Context, res *Result) error {
 	for si := range r.segs {
 		seg := &r.segs[si]
 		aggs := map[int]*agg{}
+		uniq := map[int]bool{} // events whose uniques some formula reads
+		for _, f := range s.formulas {
+			for _, m := range f.metrics() {
+				switch m.fn {
+				case "UNIQUES", "ACTIVE", "AVG":
+					uniq[m.event] = true
+				}
+			}
+		}
 		getAgg := func(ei int) (*agg, error) {
 			if a := aggs[ei]; a != nil {
 				return a, nil
 			}
 			ev := &s.Events[ei]
-			a, err := r.aggregate(ctx, r.b, ev, seg, ev.GroupBy, ev.Property, false)
+			a, err := r.aggregate(ctx, r.b, ev, seg, ev.GroupBy, ev.Property, uniq[ei], false)
 			aggs[ei] = a
 			return a, err
 		}
@@ -94,7 +103,11 @@ func (r *run) formulas(ctx context.Context, res *Result) error {
 				if err != nil {
 					return err
 				}
-				for _, k := range topGroups(a, s.GroupLimit, func(g *gdata) float64 { return g.all.uniques }) {
+				rank := func(g *gdata) float64 { return g.all.totals }
+				if uniq[m.event] {
+					rank = func(g *gdata) float64 { return g.all.uniques }
+				}
+				for _, k := range topGroups(a, s.GroupLimit, rank) {
 					if !seen[k] {
 						seen[k] = true
 						keys = append(keys, k)

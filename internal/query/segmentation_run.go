@@ -199,13 +199,14 @@ func (r *run) query(ctx context.Context, q string, lead, ngroups, tail int, fn f
 }
 
 // aggregate runs the main aggregate of event ev for segment seg over b.
-func (r *run) aggregate(ctx context.Context, b *buckets, ev *EventSpec, seg *Segment, groups []PropRef, prop *PropRef, median bool) (*agg, error) {
+// Uniques are counted only when uniques is set.
+func (r *run) aggregate(ctx context.Context, b *buckets, ev *EventSpec, seg *Segment, groups []PropRef, prop *PropRef, uniques, median bool) (*agg, error) {
 	c := r.compiler(b)
 	value := ""
 	if prop != nil {
 		value = prop.number(r.e.d)
 	}
-	q := c.aggSQL(c.source(ev, seg, groups, value), len(groups), value != "", median)
+	q := c.aggSQL(c.source(ev, seg, groups, value, uniques), len(groups), uniques, value != "", median)
 	tail := 2
 	if value != "" {
 		tail = 6
@@ -240,7 +241,7 @@ func (r *run) aggregate(ctx context.Context, b *buckets, ev *EventSpec, seg *Seg
 func (r *run) cumulativeUniques(ctx context.Context, ev *EventSpec, seg *Segment, groups []PropRef) (map[string][]float64, error) {
 	c := r.compiler(r.b)
 	out := map[string][]float64{}
-	err := r.query(ctx, c.firstSQL(c.source(ev, seg, groups, ""), len(groups)), 1, len(groups), 1,
+	err := r.query(ctx, c.firstSQL(c.source(ev, seg, groups, "", true), len(groups)), 1, len(groups), 1,
 		func(lead []sql.NullFloat64, key []string, t []sql.NullFloat64) {
 			k := strings.Join(key, "\x00")
 			if out[k] == nil {
@@ -259,7 +260,7 @@ func (r *run) cumulativeUniques(ctx context.Context, ev *EventSpec, seg *Segment
 // activeUsers returns the active users of segment seg per bucket of b and
 // over the whole range (spec §5.0), for Active %.
 func (r *run) activeUsers(ctx context.Context, b *buckets, seg *Segment) ([]float64, float64, error) {
-	a, err := r.aggregate(ctx, b, &EventSpec{EventType: EventActive}, seg, nil, nil, false)
+	a, err := r.aggregate(ctx, b, &EventSpec{EventType: EventActive}, seg, nil, nil, true, false)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -343,13 +344,14 @@ func (r *run) metric(ctx context.Context, res *Result) error {
 		for ei := range s.Events {
 			ev := &s.Events[ei]
 			median := s.Metric == PropMedian
-			a, err := r.aggregate(ctx, r.b, ev, seg, ev.GroupBy, ev.Property, median)
+			uniques := s.Metric.needsUniques()
+			a, err := r.aggregate(ctx, r.b, ev, seg, ev.GroupBy, ev.Property, uniques, median)
 			if err != nil {
 				return err
 			}
-			rank := func(g *gdata) float64 { return g.all.uniques }
-			if s.Metric != Uniques && s.Metric != ActivePct && s.Metric != Frequency {
-				rank = func(g *gdata) float64 { return g.all.totals }
+			rank := func(g *gdata) float64 { return g.all.totals }
+			if uniques {
+				rank = func(g *gdata) float64 { return g.all.uniques }
 			}
 			keys := topGroups(a, s.GroupLimit, rank)
 			switch s.Metric {
@@ -477,7 +479,7 @@ func (r *run) values(ctx context.Context, ev *EventSpec, seg *Segment, a *agg, k
 	if err != nil {
 		return nil, err
 	}
-	wa, err := r.aggregate(ctx, wb, ev, seg, ev.GroupBy, ev.Property, s.Metric == PropMedian)
+	wa, err := r.aggregate(ctx, wb, ev, seg, ev.GroupBy, ev.Property, s.Metric.needsUniques(), s.Metric == PropMedian)
 	if err != nil {
 		return nil, err
 	}
@@ -514,13 +516,13 @@ func (r *run) windowCells(ctx context.Context, ev *EventSpec, seg *Segment, grou
 	if err != nil {
 		return nil, nil, err
 	}
-	wa, err := r.aggregate(ctx, wb, ev, seg, groups, prop, false)
+	wa, err := r.aggregate(ctx, wb, ev, seg, groups, prop, false, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	c := r.compiler(wb)
 	uniq := map[string][]float64{}
-	err = r.query(ctx, c.windowSQL(c.source(ev, seg, groups, ""), len(groups), n), 1, len(groups), 1,
+	err = r.query(ctx, c.windowSQL(c.source(ev, seg, groups, "", true), len(groups), n), 1, len(groups), 1,
 		func(lead []sql.NullFloat64, key []string, t []sql.NullFloat64) {
 			k := strings.Join(key, "\x00")
 			if uniq[k] == nil {
@@ -594,7 +596,7 @@ func (r *run) frequency(ctx context.Context, res *Result, ei, si int, a *agg, ke
 	ev := &r.s.Events[ei]
 	c := r.compiler(r.b)
 	bounds, labels := r.frequencyBounds()
-	err := r.query(ctx, c.frequencySQL(c.source(ev, &r.segs[si], ev.GroupBy, ""), len(ev.GroupBy), bounds), 1, len(ev.GroupBy), 2,
+	err := r.query(ctx, c.frequencySQL(c.source(ev, &r.segs[si], ev.GroupBy, "", true), len(ev.GroupBy), bounds), 1, len(ev.GroupBy), 2,
 		func(lead []sql.NullFloat64, key []string, t []sql.NullFloat64) {
 			r.addBin(a.group(key, r.b.n()), lead[0], int(t[0].Float64), t[1].Float64)
 		})
@@ -639,7 +641,7 @@ func (r *run) distribution(ctx context.Context, res *Result, ei, si int, a *agg,
 	ev := &r.s.Events[ei]
 	c := r.compiler(r.b)
 	value := ev.Property.number(r.e.d)
-	src := c.source(ev, &r.segs[si], ev.GroupBy, value)
+	src := c.source(ev, &r.segs[si], ev.GroupBy, value, false)
 	bounds := r.s.DistributionBuckets
 	if len(bounds) == 0 {
 		var lo, hi sql.NullFloat64

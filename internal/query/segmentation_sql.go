@@ -67,8 +67,17 @@ func and(conds []string) string {
 // source returns the WITH clause defining s(uid, bkt, g0.., v): the
 // qualifying events of ev for segment seg, one row per event. value, when
 // not empty, is the numeric expression read into v.
-func (c *compiler) source(ev *EventSpec, seg *Segment, groups []PropRef, value string) string {
-	cols := []string{canon + " AS uid", c.b.indexExpr(c.d, "ev.event_time") + " AS bkt"}
+//
+// Without needUID (no uniques, no new or active users), the user id and
+// the merges join are left out.
+func (c *compiler) source(ev *EventSpec, seg *Segment, groups []PropRef, value string, needUID bool) string {
+	needUID = needUID || ev.EventType == EventNew || seg.Users != "any"
+	cols := []string{c.b.indexExpr(c.d, "ev.event_time") + " AS bkt"}
+	from := "events ev"
+	if needUID {
+		cols = append([]string{canon + " AS uid"}, cols...)
+		from = "events ev LEFT JOIN m ON m.from_id = ev.amplitude_id"
+	}
 	for i, g := range groups {
 		cols = append(cols, fmt.Sprintf("%s AS g%d", g.text(c.d), i))
 	}
@@ -80,7 +89,7 @@ func (c *compiler) source(ev *EventSpec, seg *Segment, groups []PropRef, value s
 	where = append(where, c.filters(seg.Filters)...)
 	ctes := []string{
 		c.mergesCTE(),
-		"e AS (SELECT " + strings.Join(cols, ", ") + " FROM events ev LEFT JOIN m ON m.from_id = ev.amplitude_id WHERE " + and(where) + ")",
+		"e AS (SELECT " + strings.Join(cols, ", ") + " FROM " + from + " WHERE " + and(where) + ")",
 	}
 	joins := ""
 	if ev.EventType == EventNew || seg.Users == "new" {
@@ -125,12 +134,42 @@ func withPrefix(first string, rest []string) []string {
 }
 
 // aggSQL is the main aggregate: per bucket and group, and per group over
-// the whole range (bkt NULL), the uniques, totals and, with a value, the
-// property's sum, count, min, max and (if median) median.
-func (c *compiler) aggSQL(src string, ngroups int, value, median bool) string {
+// the whole range (bkt NULL), the totals and, when asked, the uniques
+// and the property's sum, count, min, max and median.
+//
+// Uniques are counted in two phases — distinct (bucket, group, user)
+// first, then per bucket and over the range — which on DuckDB is about
+// 1.4× faster than count(DISTINCT) under GROUPING SETS (docs/query.md).
+// Without uniques the user id is not read at all.
+func (c *compiler) aggSQL(src string, ngroups int, uniques, value, median bool) string {
 	g := groupCols(ngroups)
+	gl := strings.Join(g, ", ")
+	if uniques && !median {
+		inner := append(append(withPrefix("bkt", g), "uid"), "count(*) AS n")
+		outer := []string{"count(*) AS uniques", "CAST(sum(n) AS DOUBLE) AS totals"}
+		all := []string{c.d.CountDistinct("uid"), "CAST(sum(n) AS DOUBLE)"}
+		if value {
+			inner = append(inner, "sum(v) AS vs", "count(v) AS vc", "min(v) AS vmin", "max(v) AS vmax")
+			agg := []string{"sum(vs)", "CAST(sum(vc) AS DOUBLE)", "min(vmin)", "max(vmax)"}
+			outer = append(outer, agg...)
+			all = append(all, agg...)
+		}
+		groupAll := ""
+		if ngroups > 0 {
+			groupAll = " GROUP BY " + gl
+		}
+		return "/* query.Segmentation */\n" + src +
+			",\nd AS (SELECT " + strings.Join(inner, ", ") + " FROM s GROUP BY " + strings.Join(append(withPrefix("bkt", g), "uid"), ", ") + ")\n" +
+			"SELECT " + strings.Join(append(withPrefix("bkt", g), outer...), ", ") + " FROM d GROUP BY " + strings.Join(withPrefix("bkt", g), ", ") +
+			"\nUNION ALL\nSELECT " + strings.Join(append(withPrefix("CAST(NULL AS BIGINT)", g), all...), ", ") + " FROM d" + groupAll
+	}
 	sel := withPrefix("bkt", g)
-	sel = append(sel, c.d.CountDistinct("uid")+" AS uniques", "count(*) AS totals")
+	if uniques {
+		sel = append(sel, c.d.CountDistinct("uid")+" AS uniques")
+	} else {
+		sel = append(sel, "0 AS uniques")
+	}
+	sel = append(sel, "count(*) AS totals")
 	if value {
 		sel = append(sel, "sum(v)", "count(v)", "min(v)", "max(v)")
 		if median {
@@ -138,7 +177,7 @@ func (c *compiler) aggSQL(src string, ngroups int, value, median bool) string {
 		}
 	}
 	return "/* query.Segmentation */\n" + src + "\nSELECT " + strings.Join(sel, ", ") +
-		" FROM s GROUP BY GROUPING SETS ((" + strings.Join(withPrefix("bkt", g), ", ") + "), (" + strings.Join(g, ", ") + "))"
+		" FROM s GROUP BY GROUPING SETS ((" + strings.Join(withPrefix("bkt", g), ", ") + "), (" + gl + "))"
 }
 
 // windowSQL counts, per bucket and group, the distinct users with an
