@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ErrUserNotFound is returned when an Amplitude ID is unknown in a project.
@@ -158,13 +160,52 @@ func (e *Engine) UserProfile(ctx context.Context, p Project, amplitudeID int64) 
 		return nil, err
 	}
 	ids := pr.idList()
-	// The users rows: the canonical one's properties, seen times and devices over all.
+	// Four independent reads run concurrently: each is a few ms of mostly
+	// latency on an embedded engine.
+	g, gctx := errgroup.WithContext(ctx)
+	var found bool
+	g.Go(func() error {
+		var err error
+		found, err = e.profileUsers(gctx, p, pr, ids)
+		return err
+	})
+	g.Go(func() error {
+		return e.scanOne(gctx, fmt.Sprintf("/* query.UserProfile.events */\n"+
+			"SELECT count(*), count(DISTINCT CASE WHEN session_id > 0 THEN session_id END), "+
+			"count(coalesce(revenue, price)), coalesce(sum(coalesce(revenue, price * coalesce(quantity, 1))), 0) "+
+			"FROM events WHERE project_id = %d AND amplitude_id IN (%s)", p.ID, ids),
+			&pr.NumEvents, &pr.NumSessions, &pr.Purchases, &pr.Revenue)
+	})
+	g.Go(func() error { return e.profileLatest(gctx, p, pr, ids) })
+	g.Go(func() error {
+		// Usage time: the session partials combined per session.
+		var usage sql.NullFloat64
+		err := e.scanOne(gctx, fmt.Sprintf("/* query.UserProfile.sessions */\n"+
+			"SELECT sum(l - s) FROM (SELECT session_id, min(start) AS s, max(last_event) AS l FROM sessions "+
+			"WHERE project_id = %d AND amplitude_id IN (%s) GROUP BY session_id) x", p.ID, ids), &usage)
+		pr.UsageTime = int64(usage.Float64)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("amplitude id %d: %w", amplitudeID, ErrUserNotFound)
+	}
+	return pr, nil
+}
+
+// profileUsers reads the users rows of the ids: the canonical one's
+// properties, and seen times and devices over all. It reports whether the
+// canonical user exists.
+func (e *Engine) profileUsers(ctx context.Context, p Project, pr *Profile, ids string) (bool, error) {
 	rows, err := e.q.QueryContext(ctx, fmt.Sprintf("/* query.UserProfile.users */\n"+
 		"SELECT amplitude_id, coalesce(user_id, ''), properties, first_seen, last_seen, device_ids FROM users "+
 		"WHERE project_id = %d AND amplitude_id IN (%s)", p.ID, ids))
 	if err != nil {
-		return nil, fmt.Errorf("user profile: %w", err)
+		return false, fmt.Errorf("user profile: %w", err)
 	}
+	defer rows.Close()
 	found := false
 	seen := map[string]bool{}
 	for rows.Next() {
@@ -176,8 +217,7 @@ func (e *Engine) UserProfile(ctx context.Context, p Project, amplitudeID int64) 
 			devs        any
 		)
 		if err := rows.Scan(&id, &uid, &props, &first, &last, &devs); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("user profile: %w", err)
+			return false, fmt.Errorf("user profile: %w", err)
 		}
 		if id == pr.AmplitudeID {
 			found = true
@@ -197,12 +237,8 @@ func (e *Engine) UserProfile(ctx context.Context, p Project, amplitudeID int64) 
 			}
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("user profile: %w", err)
-	}
-	if !found {
-		return nil, fmt.Errorf("amplitude id %d: %w", amplitudeID, ErrUserNotFound)
+		return false, fmt.Errorf("user profile: %w", err)
 	}
 	if pr.Properties == nil {
 		pr.Properties = json.RawMessage("{}")
@@ -210,15 +246,11 @@ func (e *Engine) UserProfile(ctx context.Context, p Project, amplitudeID int64) 
 	if pr.DeviceIDs == nil {
 		pr.DeviceIDs = []string{}
 	}
-	// Event figures and the latest event's device and location fields.
-	err = e.scanOne(ctx, fmt.Sprintf("/* query.UserProfile.events */\n"+
-		"SELECT count(*), count(DISTINCT CASE WHEN session_id > 0 THEN session_id END), "+
-		"count(coalesce(revenue, price)), coalesce(sum(coalesce(revenue, price * coalesce(quantity, 1))), 0) "+
-		"FROM events WHERE project_id = %d AND amplitude_id IN (%s)", p.ID, ids),
-		&pr.NumEvents, &pr.NumSessions, &pr.Purchases, &pr.Revenue)
-	if err != nil {
-		return nil, err
-	}
+	return found, nil
+}
+
+// profileLatest fills the device and location fields from the latest event.
+func (e *Engine) profileLatest(ctx context.Context, p Project, pr *Profile, ids string) error {
 	var lat, lng sql.NullFloat64
 	var strs [12]sql.NullString
 	dest := []any{}
@@ -226,11 +258,14 @@ func (e *Engine) UserProfile(ctx context.Context, p Project, amplitudeID int64) 
 		dest = append(dest, &strs[i])
 	}
 	dest = append(dest, &lat, &lng)
-	err = e.scanOne(ctx, fmt.Sprintf("/* query.UserProfile.latest */\n"+
+	err := e.scanOne(ctx, fmt.Sprintf("/* query.UserProfile.latest */\n"+
 		"SELECT platform, os_name, app_version, device_model, device_type, carrier, country, region, city, dma, language, start_version, "+
 		"location_lat, location_lng FROM events WHERE project_id = %d AND amplitude_id IN (%s) ORDER BY event_time DESC, seq DESC LIMIT 1", p.ID, ids), dest...)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	for i, f := range []*string{&pr.Platform, &pr.OS, &pr.Version, &pr.Device, &pr.DeviceType, &pr.Carrier, &pr.Country, &pr.Region, &pr.City, &pr.DMA, &pr.Language, &pr.StartVersion} {
 		*f = strs[i].String
@@ -238,16 +273,7 @@ func (e *Engine) UserProfile(ctx context.Context, p Project, amplitudeID int64) 
 	if lat.Valid && lng.Valid {
 		pr.LastLocation = &Location{lat.Float64, lng.Float64}
 	}
-	// Usage time: the session partials combined per session.
-	var usage sql.NullFloat64
-	err = e.scanOne(ctx, fmt.Sprintf("/* query.UserProfile.sessions */\n"+
-		"SELECT sum(l - s) FROM (SELECT session_id, min(start) AS s, max(last_event) AS l FROM sessions "+
-		"WHERE project_id = %d AND amplitude_id IN (%s) GROUP BY session_id) x", p.ID, ids), &usage)
-	if err != nil {
-		return nil, err
-	}
-	pr.UsageTime = int64(usage.Float64)
-	return pr, nil
+	return nil
 }
 
 // resolveUser finds the canonical id of amplitudeID and its merged ids.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/crest-analytics/crest/internal/api"
 	"github.com/crest-analytics/crest/internal/query"
 )
@@ -417,12 +419,15 @@ func (h *handlers) ampUserActivity(r *http.Request, p query.Project) (any, error
 	if err != nil {
 		return nil, err
 	}
-	prof, err := h.d.Engine.UserProfile(r.Context(), p, id)
-	if err != nil {
-		return nil, err
-	}
-	act, err := h.d.Engine.UserActivity(r.Context(), p, prof.AmplitudeID, opts)
-	if err != nil {
+	// The profile and the stream are independent reads: run them together.
+	var (
+		prof *query.Profile
+		act  *query.Activity
+	)
+	g, ctx := errgroup.WithContext(r.Context())
+	g.Go(func() (err error) { prof, err = h.d.Engine.UserProfile(ctx, p, id); return err })
+	g.Go(func() (err error) { act, err = h.d.Engine.UserActivity(ctx, p, id, opts); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	merged := make([]int64, len(prof.MergedIDs))
