@@ -183,6 +183,27 @@ func TestQueryAPI(t *testing.T) {
 	if len(act.Events) > 0 && act.Events[0].EventTime != time.UnixMilli(at(2, 8, 0)).UTC().Format("2006-01-02 15:04:05.000000") {
 		t.Errorf("first event time = %s", act.Events[0].EventTime)
 	}
+	// Active users per day (merged anonymous id counted as alice).
+	var users struct {
+		Data struct {
+			Series  [][]float64 `json:"series"`
+			XValues []string    `json:"xValues"`
+		} `json:"data"`
+	}
+	if code := getAPI2(t, srv.URL, "/api/2/users", url.Values{"start": {start}, "end": {end}}, &users); code != 200 ||
+		!reflect.DeepEqual(users.Data.Series, [][]float64{{2, 1, 1}}) || !reflect.DeepEqual(users.Data.XValues, xs) {
+		t.Errorf("users: status %d, %+v", code, users)
+	}
+	var list struct {
+		Data []struct {
+			Value     string `json:"value"`
+			NonActive bool   `json:"non_active"`
+		} `json:"data"`
+	}
+	if code := getAPI2(t, srv.URL, "/api/2/events/list", nil, &list); code != 200 || len(list.Data) != 2 || list.Data[0].Value != "Play" || list.Data[1].Value != "Login" {
+		t.Errorf("events/list: status %d, %+v", code, list)
+	}
+
 	// Without credentials the Dashboard API answers 401.
 	resp, err := http.Get(srv.URL + "/api/2/useractivity?user=1")
 	if err != nil {
