@@ -112,9 +112,10 @@ func (c *compiler) source(ev *EventSpec, seg *Segment, groups []PropRef, value s
 }
 
 // newUsersCTE defines name(uid, bkt): users whose first event (over all
-// their merged ids) falls in the range, with its bucket.
+// their merged ids) falls in the range, with its bucket. A first_seen of 0
+// (an id that only ever had /identify calls) is no event.
 func (c *compiler) newUsersCTE(name string) string {
-	return fmt.Sprintf("fs AS (SELECT coalesce(m.into_id, u.amplitude_id) AS uid, min(u.first_seen) AS t "+
+	return fmt.Sprintf("fs AS (SELECT coalesce(m.into_id, u.amplitude_id) AS uid, min(CASE WHEN u.first_seen > 0 THEN u.first_seen END) AS t "+
 		"FROM users u LEFT JOIN m ON m.from_id = u.amplitude_id WHERE u.project_id = %d "+
 		"GROUP BY coalesce(m.into_id, u.amplitude_id)),\n"+
 		"%s AS (SELECT uid, %s AS bkt FROM fs WHERE t >= %d AND t < %d)",
