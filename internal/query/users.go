@@ -226,7 +226,7 @@ func (e *Engine) profileUsers(ctx context.Context, p Project, pr *Profile, ids s
 				pr.Properties = json.RawMessage(props.String)
 			}
 		}
-		if pr.FirstSeen == 0 || first < pr.FirstSeen {
+		if first > 0 && (pr.FirstSeen == 0 || first < pr.FirstSeen) { // 0: no event yet
 			pr.FirstSeen = first
 		}
 		pr.LastSeen = max(pr.LastSeen, last)
