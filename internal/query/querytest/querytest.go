@@ -185,6 +185,9 @@ func runFile(t *testing.T, b Backend, path string) {
 }
 
 func runQuery(t *testing.T, eng *query.Engine, p query.Project, now time.Time, def string) string {
+	if out, ok := runAnalysis(t, eng, p, now, def); ok {
+		return out
+	}
 	if isLookup(def) {
 		return runLookup(t, eng, p, def)
 	}

@@ -1,0 +1,428 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The kernel's feed. One narrow statement selects the events of the
+// funnel's steps (and exclusions) by canonical user. Without a group-by
+// the statement packs each event into one integer, (time - base) << bits
+// | mask, and aggregates each user's events into one list rendered as
+// text, so a user is one row: rows through database/sql cost about
+// 100 ns each (docs/funnels.md), and a list of integers is parsed in a
+// fraction of that by the workers, on every core. With a group-by, or
+// more mask bits than fit beside the time, it streams one row per event
+// ordered by user and time.
+
+// packBits is the most mask bits packed beside a time: 2^43 ms is 278
+// years of range.
+const packBits = 20
+
+// seqJob is one user for a worker: either the list text to parse or
+// the items already read.
+type seqJob struct {
+	uid   int64
+	first int64 // first_seen, new-user funnels
+	text  string
+	items []item
+}
+
+// funnelSource describes one fetch.
+type funnelSource struct {
+	sql    string
+	packed bool
+	nbits  uint
+	base   int64
+	hold   bool
+	newU   bool
+	group  bool
+}
+
+// listText returns an aggregate rendering the list of the integer
+// expression x over a group as text ("[1, 2, 3]" or "[1,2,3]").
+func listText(d Dialect, x string) string {
+	if d.Name() == "clickhouse" {
+		return "toString(groupArray(" + x + "))"
+	}
+	return "CAST(list(" + x + ") AS VARCHAR)"
+}
+
+// stepCond is the SQL condition of an event type and filters.
+func (c *compiler) stepCond(eventType string, filters []Filter, extra []Filter) string {
+	conds := []string{c.typeCond(eventType)}
+	conds = append(conds, c.filters(filters)...)
+	conds = append(conds, c.filters(extra)...)
+	return "(" + and(conds) + ")"
+}
+
+// funnelSQL builds the fetch statement of f for segment seg over the
+// entry span [from, to).
+func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) funnelSource {
+	c := &compiler{d: e.d, project: p.ID}
+	n := len(f.Steps)
+	nbits := uint(n + len(f.Exclusions))
+	var maskParts, any []string
+	for i, st := range f.Steps {
+		var extra []Filter
+		if i == 0 || f.Order == OrderAny {
+			extra = seg.Filters
+		}
+		cond := c.stepCond(st.EventType, st.Filters, extra)
+		maskParts = append(maskParts, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", cond, uint64(1)<<uint(i)))
+		any = append(any, cond)
+	}
+	for i, x := range f.Exclusions {
+		cond := c.stepCond(x.EventType, x.Filters, nil)
+		maskParts = append(maskParts, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", cond, uint64(1)<<uint(n+i)))
+		any = append(any, cond)
+	}
+	mask := "(" + strings.Join(maskParts, " + ") + ")"
+	end := to + f.window()
+	where := []string{fmt.Sprintf("ev.project_id = %d AND ev.event_time >= %d AND ev.event_time <= %d", p.ID, from, end)}
+	if f.Order == OrderExact {
+		where = append(where, c.typeCond(EventActive))
+	} else {
+		where = append(where, "("+strings.Join(any, " OR ")+")")
+	}
+	src := funnelSource{nbits: nbits, base: from, group: f.GroupBy != nil, hold: len(f.Hold) > 0}
+	src.packed = !src.group && nbits <= packBits
+	cols := []string{canon + " AS uid"}
+	if src.hold {
+		var hs []string
+		for _, h := range f.Hold {
+			hs = append(hs, h.text(e.d))
+			if h.Type == PropDevice && h.Key == "session_id" {
+				where = append(where, "ev.session_id <> -1")
+			}
+		}
+		cols = append(cols, strings.Join(hs, " || chr(31) || ")+" AS h")
+		where = append(where, "("+strings.Join(hs, " || chr(31) || ")+") IS NOT NULL")
+	}
+	if src.packed {
+		cols = append(cols, fmt.Sprintf("(ev.event_time - %d) * %d + %s AS p", from, int64(1)<<nbits, mask))
+	} else {
+		cols = append(cols, "ev.event_time AS t", mask+" AS k")
+		if src.group {
+			cols = append(cols, f.GroupBy.text(e.d)+" AS g")
+		}
+	}
+	ctes := []string{c.mergesCTE()}
+	src.newU = f.NewUsers != "" || seg.Users == "new"
+	if src.newU {
+		ctes = append(ctes, fmt.Sprintf("fs AS (SELECT coalesce(m.into_id, u.amplitude_id) AS uid, min(u.first_seen) AS t "+
+			"FROM users u LEFT JOIN m ON m.from_id = u.amplitude_id WHERE u.project_id = %d "+
+			"GROUP BY coalesce(m.into_id, u.amplitude_id) HAVING min(u.first_seen) >= %d AND min(u.first_seen) < %d)", p.ID, from, to))
+	}
+	ctes = append(ctes, "e AS (SELECT "+strings.Join(cols, ", ")+" FROM events ev LEFT JOIN m ON m.from_id = ev.amplitude_id WHERE "+and(where)+")")
+	sel := []string{"e.uid"}
+	key := []string{"e.uid"}
+	if src.hold {
+		sel = append(sel, "e.h")
+		key = append(key, "e.h")
+	}
+	if src.newU {
+		sel = append(sel, "fs.t")
+		key = append(key, "fs.t")
+	}
+	join := ""
+	if src.newU {
+		join = " JOIN fs ON fs.uid = e.uid"
+	}
+	var q string
+	if src.packed {
+		q = "SELECT " + strings.Join(append(sel, listText(e.d, "e.p")), ", ") + " FROM e" + join + " GROUP BY " + strings.Join(key, ", ")
+	} else {
+		sel = append(sel, "e.t", "e.k")
+		if src.group {
+			sel = append(sel, "e.g")
+		}
+		q = "SELECT " + strings.Join(sel, ", ") + " FROM e" + join + " ORDER BY " + strings.Join(append(key, "e.t"), ", ")
+	}
+	src.sql = "/* query.Funnel */\nWITH " + strings.Join(ctes, ",\n") + "\n" + q
+	return src
+}
+
+// parseList parses a list of non-negative integers rendered as text
+// ("[1, 2]" or "[1,2]") into items.
+func parseList(s string, base int64, nbits uint, out []item) ([]item, error) {
+	var x int64
+	inNum := false
+	low := int64(1)<<nbits - 1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			x = x*10 + int64(c-'0')
+			inNum = true
+			continue
+		}
+		switch c {
+		case ',', ']':
+			if inNum {
+				out = append(out, item{t: base + x>>nbits, mask: uint64(x & low)})
+			}
+			x, inNum = 0, false
+		case '[', ' ':
+		default:
+			return out, fmt.Errorf("funnel: unexpected %q in list text", c)
+		}
+	}
+	return out, nil
+}
+
+// foldFunnel streams the events of src into kernel workers and returns
+// the merged accumulator and the group labels by id.
+func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSource, bounds func(first int64) (int64, int64)) (*funnelAcc, []string, error) {
+	rows, err := e.q.QueryContext(ctx, src.sql)
+	if err != nil {
+		return nil, nil, fmt.Errorf("funnel: %w", err)
+	}
+	defer rows.Close()
+
+	nw := max(runtime.GOMAXPROCS(0), 1)
+	jobs := make(chan []seqJob, 2*nw)
+	workers := make([]*worker, nw)
+	errs := make([]error, nw)
+	var wg sync.WaitGroup
+	for i := range workers {
+		workers[i] = k.newWorker()
+		wg.Add(1)
+		go func(w *worker, errp *error) {
+			defer wg.Done()
+			var buf []item
+			for batch := range jobs {
+				for _, j := range batch {
+					u := userSeq{items: j.items}
+					if src.packed {
+						var err error
+						buf, err = parseList(j.text, src.base, src.nbits, buf[:0])
+						if err != nil && *errp == nil {
+							*errp = err
+						}
+						u.items = buf
+					}
+					u.entryLo, u.entryHi = bounds(j.first)
+					w.fold(&u)
+				}
+			}
+		}(workers[i], &errs[i])
+	}
+	var labels []string
+	ids := map[string]int32{}
+	scanErr := e.scanFunnel(rows, src, jobs, func(g sql.NullString) int32 {
+		v := None
+		if g.Valid {
+			v = g.String
+		}
+		id, ok := ids[v]
+		if !ok {
+			id = int32(len(labels))
+			ids[v] = id
+			labels = append(labels, v)
+		}
+		return id
+	})
+	close(jobs)
+	wg.Wait()
+	if scanErr != nil {
+		return nil, nil, scanErr
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	acc := workers[0].acc
+	for _, w := range workers[1:] {
+		acc.merge(w.acc)
+	}
+	return acc, labels, nil
+}
+
+// jobBatch is the number of users sent to a worker at once.
+const jobBatch = 128
+
+func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, jobs chan<- []seqJob, intern func(sql.NullString) int32) error {
+	var (
+		uid, first int64
+		hold       sql.NullString
+		text       string
+		t, mask    int64
+		g          sql.NullString
+	)
+	dest := []any{&uid}
+	if src.hold {
+		dest = append(dest, &hold)
+	}
+	if src.newU {
+		dest = append(dest, &first)
+	}
+	if src.packed {
+		dest = append(dest, &text)
+	} else {
+		dest = append(dest, &t, &mask)
+		if src.group {
+			dest = append(dest, &g)
+		}
+	}
+	batch := make([]seqJob, 0, jobBatch)
+	flush := func() {
+		if len(batch) > 0 {
+			jobs <- batch
+			batch = make([]seqJob, 0, jobBatch)
+		}
+	}
+	var cur *seqJob
+	var curHold string
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("funnel: scan: %w", err)
+		}
+		if src.packed {
+			batch = append(batch, seqJob{uid: uid, first: first, text: text})
+			if len(batch) == jobBatch {
+				flush()
+			}
+			continue
+		}
+		if cur == nil || cur.uid != uid || (src.hold && curHold != hold.String) {
+			if len(batch) == jobBatch {
+				flush()
+			}
+			batch = append(batch, seqJob{uid: uid, first: first})
+			cur = &batch[len(batch)-1]
+			curHold = hold.String
+		}
+		it := item{t: t, mask: uint64(mask)}
+		if src.group {
+			it.g = intern(g)
+		}
+		cur.items = append(cur.items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("funnel: %w", err)
+	}
+	flush()
+	return nil
+}
+
+// Funnel runs a funnel chart for project p; now anchors relative ranges
+// (zero means the current time).
+func (e *Engine) Funnel(ctx context.Context, p Project, f *Funnel, now time.Time) (*FunnelResult, error) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	loc, err := p.location()
+	if err != nil {
+		return nil, err
+	}
+	ws := weekday(f.WeekStart)
+	sp, err := f.Range.resolve(loc, now, ws)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBuckets(sp, f.Interval, ws, 0)
+	if err != nil {
+		return nil, err
+	}
+	starts := make([]int64, len(b.starts))
+	for i, s := range b.starts {
+		starts[i] = s.UnixMilli()
+	}
+	from, to := sp.From.UnixMilli(), sp.To.UnixMilli()
+	res := &FunnelResult{XValues: make([]string, b.n()), Series: []FunnelSeries{}}
+	for i := range res.XValues {
+		res.XValues[i] = b.label(i)
+	}
+	for i := range f.Steps {
+		res.Steps = append(res.Steps, f.stepLabel(i))
+	}
+	segs := f.Segments
+	if len(segs) == 0 {
+		segs = []Segment{{Name: "All Users", Users: "any"}}
+	}
+	bounds := func(int64) (int64, int64) { return from, to }
+	if f.NewUsers == "first_day" {
+		bounds = func(first int64) (int64, int64) {
+			d := time.UnixMilli(first).In(loc)
+			day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
+			return max(from, day.UnixMilli()), min(to, day.AddDate(0, 0, 1).UnixMilli())
+		}
+	}
+	k := newFunnelKernel(f, starts)
+	for si := range segs {
+		seg := &segs[si]
+		src := e.funnelSQL(p, f, seg, from, to)
+		acc, labels, err := e.foldFunnel(ctx, k, src, bounds)
+		if err != nil {
+			return nil, err
+		}
+		if !k.grouped {
+			acc.group(0)
+		}
+		res.Series = append(res.Series, funnelSeries(f, k, acc, labels, si, seg, len(segs) > 1)...)
+	}
+	return res, nil
+}
+
+// funnelSeries orders the groups of one segment (largest entry count
+// first, then label), keeps GroupLimit of them and renders them.
+func funnelSeries(f *Funnel, k *funnelKernel, acc *funnelAcc, labels []string, si int, seg *Segment, named bool) []FunnelSeries {
+	type ent struct {
+		id    int32
+		label string
+		g     *gacc
+	}
+	var ents []ent
+	for id, g := range acc.groups {
+		l := ""
+		if k.grouped {
+			if id == didNotReach {
+				l = "(did not reach step " + strconv.Itoa(k.gStep+1) + ")"
+			} else {
+				l = labels[id]
+			}
+		}
+		ents = append(ents, ent{id, l, g})
+	}
+	sortEnts := func(a, b ent) int {
+		if a.g.counts[0] != b.g.counts[0] {
+			if a.g.counts[0] > b.g.counts[0] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.label, b.label)
+	}
+	slices.SortFunc(ents, sortEnts)
+	if len(ents) > f.GroupLimit {
+		ents = ents[:f.GroupLimit]
+	}
+	segName := seg.Name
+	if segName == "" {
+		segName = "Segment " + strconv.Itoa(si+1)
+	}
+	var out []FunnelSeries
+	for _, x := range ents {
+		s := x.g.series(k.n)
+		s.Segment = si
+		parts := []string{}
+		if named || !k.grouped {
+			parts = append(parts, segName)
+		}
+		if k.grouped {
+			s.Group = []string{x.label}
+			parts = append(parts, x.label)
+		}
+		s.Label = strings.Join(parts, " · ")
+		out = append(out, s)
+	}
+	return out
+}
