@@ -224,13 +224,30 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		select {
 		case <-pruneEvery.C:
-			p.dedup.prune(p.opts.Now().Add(-p.opts.DedupWindow).UnixMilli())
+			p.prune(ctx)
 		default:
 		}
 		if err := p.log.Wait(failed, read); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, wal.ErrClosed) {
 			close(units)
 			<-applyErr
 			return fmt.Errorf("wait for wal: %w", err)
+		}
+	}
+}
+
+// dedupPruner is implemented by stores that can forget old insert_ids.
+type dedupPruner interface {
+	PruneDedup(ctx context.Context, before int64) error
+}
+
+// prune forgets insert_ids older than the dedup window, in memory and in
+// the store, so neither grows without bound.
+func (p *Pipeline) prune(ctx context.Context) {
+	before := p.opts.Now().Add(-p.opts.DedupWindow).UnixMilli()
+	p.dedup.prune(before)
+	if s, ok := p.store.(dedupPruner); ok {
+		if err := s.PruneDedup(ctx, before); err != nil {
+			p.logger.Warn("prune stored insert_ids", "err", err)
 		}
 	}
 }

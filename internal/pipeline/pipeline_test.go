@@ -364,3 +364,13 @@ func TestPipelineUndoMerge(t *testing.T) {
 		t.Fatalf("stored %d events, want 3: an undo is not an event", n)
 	}
 }
+
+func TestDedupSetPrune(t *testing.T) {
+	d := newDedupSet()
+	d.add([16]byte{1}, 100)
+	d.add([16]byte{2}, 200)
+	d.prune(150)
+	if d.seen([16]byte{1}) || !d.seen([16]byte{2}) || d.len() != 1 {
+		t.Fatalf("after prune(150): seen 1 %v, seen 2 %v, len %d", d.seen([16]byte{1}), d.seen([16]byte{2}), d.len())
+	}
+}
