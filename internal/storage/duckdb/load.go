@@ -60,6 +60,10 @@ func (d *DB) LoadDedup(ctx context.Context, since int64, fn func(storage.DedupKe
 
 // PruneDedup deletes the dedup keys with Time < before.
 func (d *DB) PruneDedup(ctx context.Context, before int64) error {
+	// Serialised with Apply, which inserts into the same table: two
+	// concurrent writers could fail each other with a transaction conflict.
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if _, err := d.ExecContext(ctx, "DELETE FROM dedup WHERE time < ?", before); err != nil {
 		return fmt.Errorf("prune dedup: %w", err)
 	}
