@@ -40,10 +40,11 @@ type FunnelStep struct {
 	Label     string   `json:"label,omitempty"`
 }
 
-// Exclusion drops a sequence from the point where the user did the
-// event between step From and step To (1-based; both 0 means between
-// all steps): a sequence with an exclusion event strictly between its
-// step From and step To events counts only through step From.
+// Exclusion cuts sequences at an exclusion event done between step From
+// and step To (1-based; both 0 means between all steps): the events of
+// steps From+1..To must come before the first exclusion event after the
+// step-From event, so a user who did the event counts through the last
+// step reached before it. Exclusion ranges may be equal or disjoint.
 type Exclusion struct {
 	EventType string   `json:"event_type"`
 	Filters   []Filter `json:"filters,omitempty"`
