@@ -424,49 +424,70 @@ func (w *worker) search(its []item, k, prev int, limit int64, cutoff int, pos []
 	return best
 }
 
-// chainExact is exact order: each step's event is the next event after
-// the previous step's, except unrelated events in the same second as
-// either of them.
+// chainExact is exact order: each step's event follows the previous
+// step's with nothing between but events in the same second as either
+// of them. The candidates for a step are thus its events in the rest of
+// the previous step's second and in the next second with events; each
+// is tried in order (a later one may lead further).
 func (w *worker) chainExact(its []item, s int, pos []int) int {
 	kk := w.k
-	limit := its[s].t + kk.window
 	pos[0] = s
-	cur := s
 	cutoff := w.m
 	if r := kk.startsAt[0]; r >= 0 {
 		cutoff = w.nextExcl(r, s+1)
 	}
-	sec := func(i int) int64 { return floorDiv(its[i].t, 1000) }
-	for k := 1; k < kk.n; k++ {
-		if kk.trRange[k] < 0 {
-			cutoff = w.m
-		}
-		bit := kk.stepBits[k]
-		j := cur + 1
-		for j < w.m && sec(j) == sec(cur) && its[j].mask&bit == 0 {
-			j++
-		}
-		if j < w.m && its[j].mask&bit == 0 {
-			// An unrelated event in a later second: tolerated only if
-			// step k happens in that same second.
-			u := sec(j)
-			for j < w.m && sec(j) == u && its[j].mask&bit == 0 {
-				j++
-			}
-			if j < w.m && sec(j) != u {
-				return k
-			}
-		}
-		if j >= w.m || j >= cutoff || its[j].t > limit {
-			return k
-		}
-		pos[k] = j
-		cur = j
-		if r := kk.startsAt[k]; r >= 0 && k < kk.n-1 {
-			cutoff = w.nextExcl(r, j+1)
+	return w.exactSearch(its, 1, s, its[s].t+kk.window, cutoff, pos)
+}
+
+func sec(t int64) int64 { return floorDiv(t, 1000) }
+
+func (w *worker) exactSearch(its []item, k, prev int, limit int64, cutoff int, pos []int) int {
+	kk := w.k
+	if k == kk.n {
+		return k
+	}
+	if kk.trRange[k] < 0 {
+		cutoff = w.m
+	}
+	sp := sec(its[prev].t)
+	end := prev + 1
+	for end < w.m && sec(its[end].t) == sp {
+		end++
+	}
+	if end < w.m {
+		u := sec(its[end].t)
+		for end < w.m && sec(its[end].t) == u {
+			end++
 		}
 	}
-	return kk.n
+	end = min(end, cutoff)
+	bit := kk.stepBits[k]
+	saved := w.tmp[k*kk.n : (k+1)*kk.n]
+	best := k
+	for j := prev + 1; j < end; j++ {
+		if its[j].mask&bit == 0 || its[j].t > limit {
+			continue
+		}
+		pos[k] = j
+		nc := w.m
+		switch {
+		case k+1 >= kk.n:
+		case kk.startsAt[k] >= 0:
+			nc = w.nextExcl(kk.startsAt[k], j+1)
+		case kk.trRange[k+1] >= 0:
+			nc = cutoff
+		}
+		lvl := w.exactSearch(its, k+1, j, limit, nc, pos)
+		if lvl > best {
+			best = lvl
+			copy(saved[k:lvl], pos[k:lvl])
+			if lvl == kk.n {
+				break
+			}
+		}
+	}
+	copy(pos[k:best], saved[k:best])
+	return best
 }
 
 // chainAny is any order: the steps done within the window from the entry
