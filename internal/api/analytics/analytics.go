@@ -35,7 +35,7 @@ func Routes(d Deps) []api.Route {
 	h := &handlers{d: d, project: api.ProjectFrom}
 	viewer := api.ProjectRole(meta.RoleViewer)
 	const p = "/api/v1/projects/{project}"
-	return []api.Route{
+	return append(h.analysisRoutes(), []api.Route{
 		{Method: "POST", Path: p + "/query", Rule: viewer, Handler: h.wrap(h.query)},
 		{Method: "GET", Path: p + "/events", Rule: viewer, Handler: h.wrap(h.events)},
 		{Method: "GET", Path: p + "/properties", Rule: viewer, Handler: h.wrap(h.properties)},
@@ -49,7 +49,7 @@ func Routes(d Deps) []api.Route {
 		{Method: "GET", Path: "/api/2/users", Rule: api.Basic, Handler: h.wrap(h.ampUsers)},
 		{Method: "GET", Path: "/api/2/usersearch", Rule: api.Basic, Handler: h.wrap(h.ampUserSearch)},
 		{Method: "GET", Path: "/api/2/useractivity", Rule: api.Basic, Handler: h.wrap(h.ampUserActivity)},
-	}
+	}...)
 }
 
 type handlers struct {

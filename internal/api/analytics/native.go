@@ -28,6 +28,9 @@ func (h *handlers) query(r *http.Request, p query.Project) (any, error) {
 	if len(body) > maxDefinition {
 		return nil, api.BadRequest("definition larger than %d bytes", maxDefinition)
 	}
+	if v, ok, err := h.analysis(r, p, body); ok {
+		return v, err
+	}
 	s, err := query.ParseSegmentation(body)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,241 @@
+package analytics
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/crest-analytics/crest/internal/api"
+	"github.com/crest-analytics/crest/internal/query"
+)
+
+// analysisRoutes are the Dashboard API routes of funnels, retention and
+// sessions (spec §6.2).
+func (h *handlers) analysisRoutes() []api.Route {
+	return []api.Route{
+		{Method: "GET", Path: "/api/2/funnels", Rule: api.Basic, Handler: h.wrap(h.ampFunnels)},
+		{Method: "GET", Path: "/api/2/retention", Rule: api.Basic, Handler: h.wrap(h.ampRetention)},
+		{Method: "GET", Path: "/api/2/sessions/length", Rule: api.Basic, Handler: h.wrap(h.ampSessionLength)},
+		{Method: "GET", Path: "/api/2/sessions/average", Rule: api.Basic, Handler: h.wrap(h.ampSessionMetric(query.SessionAverage))},
+		{Method: "GET", Path: "/api/2/sessions/peruser", Rule: api.Basic, Handler: h.wrap(h.ampSessionMetric(query.SessionPerUser))},
+	}
+}
+
+// analysisResponse is the answer of POST .../query for the analyses
+// other than segmentation.
+type analysisResponse struct {
+	Definition any `json:"definition"`
+	Result     any `json:"result"`
+}
+
+// analysis runs a funnel, retention or sessions definition posted to
+// .../query; ok is false for other types.
+func (h *handlers) analysis(r *http.Request, p query.Project, body []byte) (v any, ok bool, err error) {
+	ctx, now := r.Context(), h.d.Now()
+	switch query.AnalysisType(body) {
+	case query.TypeFunnel:
+		f, err := query.ParseFunnel(body)
+		if err != nil {
+			return nil, true, err
+		}
+		res, err := h.d.Engine.Funnel(ctx, p, f, now)
+		return analysisResponse{f, res}, true, err
+	case query.TypeRetention:
+		rd, err := query.ParseRetention(body)
+		if err != nil {
+			return nil, true, err
+		}
+		res, err := h.d.Engine.Retention(ctx, p, rd, now)
+		return analysisResponse{rd, res}, true, err
+	case query.TypeSessions:
+		sd, err := query.ParseSessions(body)
+		if err != nil {
+			return nil, true, err
+		}
+		res, err := h.d.Engine.Sessions(ctx, p, sd, now)
+		return analysisResponse{sd, res}, true, err
+	}
+	return nil, false, nil
+}
+
+// ampFunnelDef translates the parameters of /api/2/funnels.
+func ampFunnelDef(q url.Values) (*query.Funnel, error) {
+	f := &query.Funnel{Type: query.TypeFunnel, Version: query.FunnelVersion, WindowSeconds: 2_592_000}
+	es := q["e"]
+	if len(es) == 0 {
+		return nil, api.BadRequest("e: missing (one event JSON per step)")
+	}
+	for i, raw := range es {
+		ev, err := parseAmpEvent("e", raw)
+		if err != nil {
+			return nil, err
+		}
+		f.Steps = append(f.Steps, query.FunnelStep{EventType: ev.EventType, Filters: ev.Filters})
+		if len(ev.GroupBy) > 0 && f.GroupBy == nil {
+			f.GroupBy = &query.FunnelGroupBy{PropRef: ev.GroupBy[0], Step: i + 1}
+		}
+	}
+	switch m := q.Get("mode"); m {
+	case "", "ordered":
+		f.Order = query.OrderThis
+	case "unordered":
+		f.Order = query.OrderAny
+	case "sequential":
+		f.Order = query.OrderExact
+	default:
+		return nil, api.BadRequest("mode: want ordered, unordered or sequential, got %q", m)
+	}
+	switch n := q.Get("n"); n {
+	case "", "active", "any":
+	case "new":
+		f.NewUsers = "any_day"
+	default:
+		return nil, api.BadRequest("n: want active or new, got %q", n)
+	}
+	var err error
+	if f.Range, err = ampRange(q); err != nil {
+		return nil, err
+	}
+	if f.Interval, err = ampInterval(q.Get("i")); err != nil {
+		return nil, err
+	}
+	if v := q.Get("cs"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, api.BadRequest("cs: want seconds, got %q", v)
+		}
+		f.WindowSeconds = n
+	}
+	seg, err := parseAmpSegment(q.Get("s"))
+	if err != nil {
+		return nil, err
+	}
+	if len(seg.Filters) > 0 {
+		f.Segments = []query.Segment{seg}
+	}
+	if g := q.Get("g"); g != "" {
+		f.GroupBy = &query.FunnelGroupBy{PropRef: ampProp("user", g), Step: 1}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, api.BadRequest("limit: want 1 to 1000, got %q", v)
+		}
+		f.GroupLimit = n
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// ampSeries is the {series, xValues, formattedXValues} object of the
+// funnels response.
+type ampSeries struct {
+	Series           any      `json:"series"`
+	XValues          []string `json:"xValues"`
+	FormattedXValues []string `json:"formattedXValues"`
+}
+
+// ampHistogram is a histogram of the funnels response.
+type ampHistogram struct {
+	Bins []ampBin `json:"bins"`
+}
+
+type ampBin struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	Count int64 `json:"count"`
+}
+
+func toAmpHistograms(hs []query.Histogram) []ampHistogram {
+	out := make([]ampHistogram, len(hs))
+	for i, h := range hs {
+		out[i].Bins = make([]ampBin, len(h.Bins))
+		for j, b := range h.Bins {
+			out[i].Bins[j] = ampBin(b)
+		}
+	}
+	return out
+}
+
+func formatted(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		if t, err := time.Parse("2006-01-02", x); err == nil {
+			out[i] = t.Format("Jan 02")
+		} else {
+			out[i] = x
+		}
+	}
+	return out
+}
+
+func (h *handlers) ampFunnels(r *http.Request, p query.Project) (any, error) {
+	f, err := ampFunnelDef(r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.d.Engine.Funnel(r.Context(), p, f, h.d.Now())
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		SegmentIndex int    `json:"segmentIndex"`
+		GroupValue   string `json:"groupValue,omitempty"`
+	}
+	type elem struct {
+		Meta                          meta           `json:"meta"`
+		Events                        []string       `json:"events"`
+		CumulativeRaw                 []int64        `json:"cumulativeRaw"`
+		Cumulative                    []float64      `json:"cumulative"`
+		StepByStep                    []float64      `json:"stepByStep"`
+		AvgTransTimes                 []float64      `json:"avgTransTimes"`
+		MedianTransTimes              []float64      `json:"medianTransTimes"`
+		DayFunnels                    ampSeries      `json:"dayFunnels"`
+		DayAvgTransTimes              ampSeries      `json:"dayAvgTransTimes"`
+		DayMedianTransTimes           ampSeries      `json:"dayMedianTransTimes"`
+		StepTransTimeDistribution     []ampHistogram `json:"stepTransTimeDistribution"`
+		StepPrevStepCountDistribution []ampHistogram `json:"stepPrevStepCountDistribution"`
+	}
+	fx := formatted(res.XValues)
+	out := []elem{}
+	for _, s := range res.Series {
+		m := meta{SegmentIndex: s.Segment}
+		if len(s.Group) > 0 {
+			m.GroupValue = s.Group[0]
+		}
+		out = append(out, elem{
+			Meta: m, Events: res.Steps, CumulativeRaw: s.Counts, Cumulative: s.Cumulative, StepByStep: s.StepByStep,
+			AvgTransTimes: s.AvgTransMs, MedianTransTimes: s.MedianTransMs,
+			DayFunnels:                    ampSeries{s.OverTime, res.XValues, fx},
+			DayAvgTransTimes:              ampSeries{s.OverTimeAvgTransMs, res.XValues, fx},
+			DayMedianTransTimes:           ampSeries{s.OverTimeMedianTransMs, res.XValues, fx},
+			StepTransTimeDistribution:     toAmpHistograms(s.StepTimes),
+			StepPrevStepCountDistribution: toAmpHistograms(s.StepFrequency),
+		})
+	}
+	return map[string]any{"data": out}, nil
+}
+
+// ampRetentionEvent reads se or re: an event JSON, or a bare special
+// name (_new, _active, _all).
+func ampRetentionEvent(name, raw string) (query.RetentionEvent, error) {
+	if raw == "" {
+		return query.RetentionEvent{}, api.BadRequest("%s: missing", name)
+	}
+	if raw[0] != '{' {
+		return query.RetentionEvent{EventType: raw}, nil
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &probe); err != nil {
+		return query.RetentionEvent{}, api.BadRequest("%s: invalid event JSON: %v", name, err)
+	}
+	ev, err := parseAmpEvent(name, raw)
+	if err != nil {
+		return query.RetentionEvent{}, err
+	}
+	return query.RetentionEvent{EventType: ev.EventType, Filters: ev.Filters}, nil
+}
