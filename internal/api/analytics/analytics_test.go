@@ -87,7 +87,7 @@ func TestBadRequests(t *testing.T) {
 	f("GET", "/api/2/useractivity", "user=abc", "", "user: want an Amplitude ID")
 	f("GET", "/api/2/useractivity", "user=5&limit=5000", "", "limit: want 1 to 1000")
 	f("GET", "/api/2/useractivity", "user=5&direction=up", "", "direction")
-	f("POST", "/query", "", `{"type":"funnel","version":1}`, `type: unknown analysis type "funnel"`)
+	f("POST", "/query", "", `{"type":"cohort","version":1}`, `type: unknown analysis type "cohort"`)
 	f("POST", "/query", "", `{"type":"segmentation","version":1,"events":[{"event_type":"A","group_by":[{"type":"event"}]}],"range":{"last":7}}`,
 		"events[0].group_by[0].key: missing")
 	f("POST", "/query", "", `{"type":"segmentation","version":1,"events":[],"range":{"last":7}}`, "events: at least one event")
