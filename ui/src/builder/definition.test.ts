@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { Definition, SegmentationDef } from '../api/types';
+import { cleanDefinition, letter, missing, valueFormat } from './definition';
+import { splitValues } from './pickers';
+import { defaultDefinition } from '../state/url';
+import { snippets } from '../pages/Home';
+
+describe('cleanDefinition', () => {
+  it('drops unfinished filters and group-bys', () => {
+    const def: SegmentationDef = {
+      type: 'segmentation', version: 1, metric: 'uniques', formula: 'A', range: { last: 7 },
+      events: [{
+        event_type: ' Open ',
+        filters: [
+          { type: 'event', key: 'plan', op: 'is', values: ['pro'] },
+          { type: 'event', key: '', op: 'is', values: ['x'] },
+          { type: 'event', key: 'plan', op: 'is', values: [] },
+          { type: 'user', key: 'email', op: 'set' },
+        ],
+        group_by: [{ type: 'device', key: 'country' }, { type: 'event', key: '' }],
+      }],
+      segments: [{ name: 'a', filters: [{ type: 'user', key: '', op: 'is', values: [] }] }],
+    };
+    expect(cleanDefinition(def)).toEqual({
+      type: 'segmentation', version: 1, metric: 'uniques', range: { last: 7 },
+      events: [{
+        event_type: 'Open',
+        filters: [{ type: 'event', key: 'plan', op: 'is', values: ['pro'] }, { type: 'user', key: 'email', op: 'set' }],
+        group_by: [{ type: 'device', key: 'country' }],
+      }],
+      segments: [{ name: 'a' }],
+    });
+  });
+});
+
+describe('missing', () => {
+  const seg = defaultDefinition('segmentation') as SegmentationDef;
+  it.each<[string, Definition, string | null]>([
+    ['default segmentation', seg, null],
+    ['empty event', { ...seg, events: [{ event_type: '' }] }, 'Choose an event for every row.'],
+    ['formula without text', { ...seg, metric: 'formula' }, 'Write a formula, e.g. A / B.'],
+    ['property metric without property', { ...seg, metric: 'prop_sum' }, 'Choose the numeric property to aggregate.'],
+    ['default funnel', defaultDefinition('funnel'), 'Choose an event for every step.'],
+    ['default retention', defaultDefinition('retention'), null],
+    ['sessions', defaultDefinition('sessions'), null],
+  ])('%s', (_, def, want) => {
+    expect(missing(def)).toBe(want);
+  });
+});
+
+describe('small helpers', () => {
+  it('names events and formats', () => {
+    expect([0, 1, 25].map(letter)).toEqual(['A', 'B', 'Z']);
+    expect(valueFormat({ ...(defaultDefinition('segmentation') as SegmentationDef), metric: 'active_pct' })).toBe('%');
+    expect(valueFormat(defaultDefinition('sessions'))).toBe('s');
+    expect(valueFormat({ type: 'sessions', version: 1, metric: 'total', range: { last: 7 } })).toBeUndefined();
+    expect(splitValues(' a, b ,,c ')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('fills the snippets with the key and the server URL', () => {
+    const s = snippets('KEY123', 'http://crest.example:8080/');
+    expect(s.browser).toContain("amplitude.init('KEY123'");
+    expect(s.browser).toContain("serverUrl: 'http://crest.example:8080/2/httpapi'");
+    expect(s.browser).toContain('fetchRemoteConfig: false');
+    expect(s.browser).toContain('enableDiagnostics: false');
+    expect(s.node).toContain("init('KEY123', { serverUrl: 'http://crest.example:8080/2/httpapi' })");
+    expect(s.curl).toContain("curl -X POST 'http://crest.example:8080/2/httpapi'");
+    expect(s.curl).toContain('"api_key": "KEY123"');
+  });
+});

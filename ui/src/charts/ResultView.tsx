@@ -1,0 +1,129 @@
+// ResultView draws a query result for its analysis type and lists it in
+// a table below the chart.
+import { useMemo } from 'react';
+import type { AnyResult, Definition, FunnelResult, Result, RetentionResult, Viz } from '../api/types';
+import { EChart } from './EChart';
+import {
+  type ChartOption, formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, retentionCSV, retentionOption, retentionPct,
+  segmentationOption, seriesLabel, sessionsOption, toCSV,
+} from './options';
+import { valueFormat } from '../builder/definition';
+
+/** resultCSV renders any result as CSV for its analysis type. */
+export function resultCSV(def: Definition, result: AnyResult): string {
+  switch (def.type) {
+    case 'funnel': return funnelCSV(result as FunnelResult);
+    case 'retention': return retentionCSV(result as RetentionResult);
+    default: return toCSV(result as Result);
+  }
+}
+
+/** chartOption is the ECharts option of a result, or null for a table. */
+export function chartOption(def: Definition, result: AnyResult, viz: Viz): ChartOption | null {
+  const format = valueFormat(def);
+  switch (def.type) {
+    case 'funnel':
+      return funnelOption(result as FunnelResult, viz === 'over_time' || viz === 'time_to_convert' ? viz : 'steps');
+    case 'retention':
+      return retentionOption(result as RetentionResult, viz === 'curve' ? 'curve' : 'grid');
+    case 'sessions':
+      return viz === 'table' ? null : sessionsOption(result as Result, viz === 'bar' ? 'bar' : 'line', format);
+    default:
+      return viz === 'table' ? null : segmentationOption(result as Result, viz === 'area' || viz === 'bar' ? viz : 'line', format);
+  }
+}
+
+function isEmpty(def: Definition, result: AnyResult): boolean {
+  if (def.type === 'funnel') return (result as FunnelResult).series.every((s) => (s.counts[0] ?? 0) === 0);
+  if (def.type === 'retention') return (result as RetentionResult).series.every((s) => s.users === 0);
+  return (result as Result).series.length === 0;
+}
+
+export function ResultView({ def, result, viz, height = 360, table = true }: {
+  def: Definition; result: AnyResult; viz: Viz; height?: number; table?: boolean;
+}) {
+  const option = useMemo(() => chartOption(def, result, viz), [def, result, viz]);
+  if (isEmpty(def, result)) {
+    return <div className="empty" role="status"><h3>No data</h3><p>Nothing matched in this date range. Try a longer range or fewer filters.</p></div>;
+  }
+  return (
+    <div className="result">
+      {option && <EChart option={option} height={height} label={`${def.type} chart`} />}
+      {(table || !option) && <ResultTableFor def={def} result={result} />}
+    </div>
+  );
+}
+
+function ResultTableFor({ def, result }: { def: Definition; result: AnyResult }) {
+  switch (def.type) {
+    case 'funnel': return <FunnelTable result={result as FunnelResult} />;
+    case 'retention': return <RetentionTable result={result as RetentionResult} />;
+    default: return <ResultTable result={result as Result} format={valueFormat(def)} />;
+  }
+}
+
+export function ResultTable({ result, format }: { result: Result; format?: string }) {
+  const fmt = (v: number) => formatValue(v, format ?? undefined);
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Result table">
+      <table className="grid result-table" data-testid="result-table">
+        <thead>
+          <tr><th scope="col">Series</th><th scope="col" className="num">Whole range</th>{result.x_values.map((x) => <th key={x} scope="col" className="num">{x}</th>)}</tr>
+        </thead>
+        <tbody>
+          {result.series.map((s, i) => (
+            <tr key={i}>
+              <th scope="row" title={seriesLabel(s)}>{seriesLabel(s)}</th>
+              <td className="num strong">{fmt(s.collapsed)}</td>
+              {s.values.map((v, j) => <td key={j} className="num">{fmt(v)}</td>)}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function FunnelTable({ result }: { result: FunnelResult }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Result table">
+      <table className="grid" data-testid="result-table">
+        <thead><tr><th>Series</th><th>Step</th><th className="num">Count</th><th className="num">Conversion</th><th className="num">From previous</th><th className="num">Dropped off</th><th className="num">Median time</th></tr></thead>
+        <tbody>
+          {result.series.map((s, k) => funnelSteps(result, k).map((st, i) => (
+            <tr key={`${k}-${i}`}>
+              {i === 0 ? <th scope="rowgroup" rowSpan={result.steps.length}>{s.label}</th> : null}
+              <th scope="row">{i + 1}. {st.label}</th><td className="num">{formatValue(st.count)}</td>
+              <td className="num">{formatValue(st.overall)}%</td><td className="num">{formatValue(st.fromPrevious)}%</td>
+              <td className="num">{formatValue(st.dropOff)}</td><td className="num">{i === 0 ? '' : formatDuration(st.medianMs)}</td>
+            </tr>
+          )))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function RetentionTable({ result }: { result: RetentionResult }) {
+  const pct = (c: Parameters<typeof retentionPct>[0]) => {
+    if (c?.incomplete) return '*';
+    const v = retentionPct(c);
+    return v === null ? '–' : `${v}%`;
+  };
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Result table">
+      <table className="grid result-table" data-testid="result-table">
+        <thead><tr><th>Series</th><th>Cohort</th><th className="num">Users</th>{result.columns.map((c) => <th key={c} className="num">{c}</th>)}</tr></thead>
+        <tbody>
+          {result.series.map((s, k) => [
+            <tr key={`${k}-o`} className="strong"><th scope="row">{s.label}</th><th scope="row">Overall</th><td className="num">{formatValue(s.users)}</td>{s.overall.map((c, j) => <td key={j} className="num">{pct(c)}</td>)}</tr>,
+            ...s.rows.map((r) => (
+              <tr key={`${k}-${r.cohort}`}><td></td><td>{r.cohort}</td><td className="num">{formatValue(r.size)}</td>{r.cells.map((c, j) => <td key={j} className="num">{pct(c)}</td>)}</tr>
+            )),
+          ])}
+        </tbody>
+      </table>
+      <p className="muted small">* the interval has not fully elapsed for this cohort; left out of the overall row.</p>
+    </div>
+  );
+}
