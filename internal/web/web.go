@@ -60,7 +60,7 @@ const placeholder = "<!--crest-settings-->"
 
 // uiRoots are the first path segments of the app's client-side routes.
 var uiRoots = map[string]bool{
-	"": true, "index.html": true, "setup": true, "login": true, "invite": true, "projects": true, "account": true,
+	"": true, "index.html": true, "setup": true, "login": true, "invite": true, "projects": true,
 }
 
 // New returns the handler for the embedded app (or opts.Files).

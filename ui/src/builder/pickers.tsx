@@ -76,8 +76,8 @@ export function PropertyPicker({ pid, value, onChange, eventType, label }: {
   return (
     <span className="prop-picker">
       <select aria-label={`${label} kind`} value={value.type} onChange={(e) => onChange({ type: e.target.value as PropType, key: '' })}>
-        <option value="event">Event property</option>
-        <option value="user">User property</option>
+        <option value="event">Event</option>
+        <option value="user">User</option>
         <option value="device">Built-in</option>
         <option value="group">Group</option>
       </select>

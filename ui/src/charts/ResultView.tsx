@@ -4,7 +4,7 @@ import { useMemo } from 'react';
 import type { AnyResult, Definition, FunnelResult, Result, RetentionResult, Viz } from '../api/types';
 import { EChart } from './EChart';
 import {
-  type ChartOption, formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, retentionCSV, retentionOption, retentionPct,
+  type ChartOption, formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, retentionCSV, retentionGridHeight, retentionOption, retentionPct,
   segmentationOption, seriesLabel, sessionsOption, toCSV,
 } from './options';
 import { valueFormat } from '../builder/definition';
@@ -48,7 +48,8 @@ export function ResultView({ def, result, viz, height = 360, table = true }: {
   }
   return (
     <div className="result">
-      {option && <EChart option={option} height={height} label={`${def.type} chart`} />}
+      {option && <EChart option={option} label={`${def.type} chart`}
+        height={def.type === 'retention' && viz !== 'curve' && table ? retentionGridHeight(result as RetentionResult, height) : height} />}
       {(table || !option) && <ResultTableFor def={def} result={result} />}
     </div>
   );

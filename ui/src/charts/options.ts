@@ -223,8 +223,17 @@ export function retentionOption(res: RetentionResult, viz: 'grid' | 'curve'): Ch
     xAxis: { type: 'category', data: res.columns, position: 'top', splitArea: { show: true } },
     yAxis: { type: 'category', data: rows.map((r) => `${r.cohort} (${r.size})`), inverse: true, splitArea: { show: true } },
     visualMap: { min: 0, max: 100, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, inRange: { color: ['#eef2ff', '#4f46e5'] } },
-    series: [{ type: 'heatmap', name: 'Retained %', data, label: { show: true, formatter: (p: { value: number[] }) => `${p.value[2]}%` } }],
+    series: [{
+      type: 'heatmap', name: 'Retained %', data,
+      // Figures in the cells only while they fit; the table below has them all.
+      label: { show: res.columns.length <= 16, fontSize: 11, formatter: (p: { value: number[] }) => `${p.value[2]}%` },
+    }],
   };
+}
+
+/** retentionGridHeight is the pixel height that gives each cohort row room. */
+export function retentionGridHeight(res: RetentionResult, min: number): number {
+  return Math.max(min, ((res.series[0]?.rows.length ?? 0) + 1) * 24 + 110);
 }
 
 /** sessionsOption draws a sessions result: "bar" the whole range of each series (the length histogram), "line" over time. */
