@@ -23,11 +23,9 @@ import (
 	"github.com/crest-analytics/crest/internal/config"
 	"github.com/crest-analytics/crest/internal/ingest"
 	"github.com/crest-analytics/crest/internal/meta"
-	"github.com/crest-analytics/crest/internal/meta/sqlite"
 	"github.com/crest-analytics/crest/internal/pipeline"
 	"github.com/crest-analytics/crest/internal/query"
 	"github.com/crest-analytics/crest/internal/storage"
-	"github.com/crest-analytics/crest/internal/storage/duckdb"
 	"github.com/crest-analytics/crest/internal/wal"
 	"github.com/crest-analytics/crest/internal/web"
 )
@@ -83,9 +81,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
-	metaStore, err := sqlite.Open(ctx, cfg.MetaPath())
+	metaStore, err := openMeta(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("open metadata store: %w", err)
+		return err
 	}
 	defer metaStore.Close()
 	project, keys, created, err := metaStore.EnsureDefault(ctx, cfg.APIKey, cfg.SecretKey)
@@ -93,9 +91,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		return fmt.Errorf("create default project: %w", err)
 	}
 
-	store, err := duckdb.Open(ctx, cfg.EventsPath(), duckdb.Options{MemoryLimit: cfg.DuckDBMemoryLimit})
+	store, dialect, err := openStorage(ctx, cfg, logger)
 	if err != nil {
-		return fmt.Errorf("open event store: %w", err)
+		return err
 	}
 	defer store.Close()
 
@@ -146,13 +144,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 		if path == "/" {
 			path = "/{$}" // the legacy upload is the root path only
 		}
-		routes = append(routes, api.Route{Method: r.Method, Path: path, Rule: api.IngestKey, Handler: r.Handler})
+		routes = append(routes, api.Route{Method: r.Method, Path: path, Rule: api.IngestKey, Handler: recoverIngest(r.Handler, logger)})
 	}
 	// The read APIs, the web app's own endpoints and the web app itself
 	// (its "/" route matches every path no other route takes, except
 	// /api/ paths, which stay JSON 404s).
-	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, query.DuckDB{}), Logger: logger})...)
-	routes = append(routes, webapp.Routes(webapp.Deps{Meta: metaStore, Querier: store, Dialect: query.DuckDB{}, Logger: logger})...)
+	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, dialect), Logger: logger})...)
+	routes = append(routes, webapp.Routes(webapp.Deps{Meta: metaStore, Querier: store, Dialect: dialect, Logger: logger})...)
 	webApp, err := web.New(web.Options{Version: version})
 	if err != nil {
 		return err
@@ -253,6 +251,23 @@ func (m pipelineMerger) Merges(projectID, amplitudeID int64) []storage.Merge {
 
 func (m pipelineMerger) UndoMerge(ctx context.Context, projectID, from int64) (storage.Merge, error) {
 	return m.p.UndoMerge(ctx, m.sink, projectID, from)
+}
+
+// recoverIngest turns a panic in an ingestion handler into the answer
+// Amplitude's SDKs retry ({"code":500,...}, nothing acknowledged) instead
+// of a dropped connection, which the Node SDK would treat as final.
+func recoverIngest(h http.Handler, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				logger.Error("BUG: ingestion handler panicked", "route", r.Method+" "+r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = io.WriteString(w, `{"code":500,"error":"internal error"}`)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // currentAPIKey returns a project's newest active API key, or "".
