@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,14 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on this separate address
 	// (e.g. 127.0.0.1:6060) for profiling. Default off (CREST_PPROF_ADDR).
 	PprofAddr string
+	// Storage selects the event store: "duckdb" (the embedded default,
+	// a file in DataDir; also when empty) or a clickhouse:// URL
+	// (CREST_STORAGE).
+	Storage string
+	// Meta selects the metadata store: "sqlite" (the embedded default,
+	// a file in DataDir; also when empty) or a postgres:// URL
+	// (CREST_META).
+	Meta string
 }
 
 // Register defines the flags of c on fs, with defaults taken from the
@@ -67,6 +76,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 		"graceful shutdown `timeout` (CREST_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("CREST_SECURE_COOKIES", false),
 		"always mark session cookies Secure, e.g. behind a TLS proxy (CREST_SECURE_COOKIES)")
+	fs.StringVar(&c.Storage, "storage", env("CREST_STORAGE", "duckdb"), "event `store`: duckdb or clickhouse://host:9000/db (CREST_STORAGE)")
+	fs.StringVar(&c.Meta, "meta", env("CREST_META", "sqlite"), "metadata `store`: sqlite or postgres://user:pass@host/db (CREST_META)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("CREST_PPROF_ADDR", ""),
 		"serve net/http/pprof on this `address`, e.g. 127.0.0.1:6060 (CREST_PPROF_ADDR)")
 }
@@ -86,6 +97,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown-timeout %v: must be positive", c.ShutdownTimeout)
+	}
+	if c.Storage != "" && c.Storage != "duckdb" && !strings.HasPrefix(c.Storage, "clickhouse://") {
+		return fmt.Errorf("storage %q: want duckdb or a clickhouse:// URL", c.Storage)
+	}
+	if c.Meta != "" && c.Meta != "sqlite" && !strings.HasPrefix(c.Meta, "postgres://") && !strings.HasPrefix(c.Meta, "postgresql://") {
+		return fmt.Errorf("meta %q: want sqlite or a postgres:// URL", c.Meta)
 	}
 	if c.GeoIPDB != "" {
 		if _, err := os.Stat(c.GeoIPDB); err != nil {

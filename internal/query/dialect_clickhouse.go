@@ -1,0 +1,109 @@
+package query
+
+import (
+	"strconv"
+	"strings"
+)
+
+// ClickHouse is the Dialect of the ClickHouse backend
+// (internal/storage/clickhouse). Properties are JSON object text in
+// Nullable(String) columns, read with the JSON* functions; their values
+// come back as DuckDB's json_extract_string gives them (strings
+// unquoted, other values as JSON text, NULL when absent or null).
+//
+// The compiler's SQL needs common table expressions and GROUPING SETS,
+// which ClickHouse has from 22.6 on; the Debian 18.16 server stores
+// events (internal/storage/clickhouse) but cannot run the analyses
+// (docs/scale-out.md).
+type ClickHouse struct{}
+
+var _ Dialect = ClickHouse{}
+
+// Name implements Dialect.
+func (ClickHouse) Name() string { return "clickhouse" }
+
+// Property implements Dialect.
+func (c ClickHouse) Property(column, key string) string {
+	k := c.String(key)
+	return "if(JSONType(" + column + ", " + k + ") = 'Null', NULL, if(JSONType(" + column + ", " + k +
+		") = 'String', JSONExtractString(" + column + ", " + k + "), JSONExtractRaw(" + column + ", " + k + ")))"
+}
+
+// PropertyList implements Dialect: each element of the array at key as
+// text, an empty list when the value is not an array.
+func (c ClickHouse) PropertyList(column, key string) string {
+	return "arrayMap(x -> if(JSONType(x) = 'String', JSONExtractString(x), x), JSONExtractArrayRaw(ifNull(" +
+		column + ", '{}'), " + c.String(key) + "))"
+}
+
+// JSONKeys implements Dialect.
+func (ClickHouse) JSONKeys(column string) string {
+	return "arrayJoin(JSONExtractKeys(ifNull(" + column + ", '{}')))"
+}
+
+// String implements Dialect.
+func (ClickHouse) String(s string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
+}
+
+// StringList implements Dialect.
+func (c ClickHouse) StringList(ss []string) string {
+	var b strings.Builder
+	b.WriteString("CAST([")
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.String(s))
+	}
+	b.WriteString("] AS Array(String))")
+	return b.String()
+}
+
+// ToNumber implements Dialect.
+func (ClickHouse) ToNumber(expr string) string { return "toFloat64OrNull(toString(" + expr + "))" }
+
+// ToText implements Dialect.
+func (ClickHouse) ToText(expr string) string { return "toString(" + expr + ")" }
+
+// IntDiv implements Dialect: floor division for a positive divisor
+// (intDiv truncates toward zero).
+func (ClickHouse) IntDiv(a, b string) string {
+	return "(intDiv(" + a + ", " + b + ") - if(((" + a + ") % (" + b + ")) < 0, 1, 0))"
+}
+
+// ContainsFold implements Dialect.
+func (c ClickHouse) ContainsFold(expr, sub string) string {
+	return "(positionCaseInsensitiveUTF8(" + expr + ", " + c.String(sub) + ") > 0)"
+}
+
+// HasPrefixFold implements Dialect.
+func (c ClickHouse) HasPrefixFold(expr, prefix string) string {
+	return "startsWith(lowerUTF8(" + expr + "), " + c.String(strings.ToLower(prefix)) + ")"
+}
+
+// RegexpFullMatch implements Dialect: match is RE2 and unanchored.
+func (c ClickHouse) RegexpFullMatch(expr, re string) string {
+	return "match(" + expr + ", " + c.String("^(?:"+re+")$") + ")"
+}
+
+// SingletonList implements Dialect.
+func (ClickHouse) SingletonList(expr string) string { return "[" + expr + "]" }
+
+// ListHasAll implements Dialect.
+func (ClickHouse) ListHasAll(list, sub string) string { return "hasAll(" + list + ", " + sub + ")" }
+
+// CountDistinct implements Dialect: exact, like DuckDB's count(DISTINCT).
+func (ClickHouse) CountDistinct(expr string) string { return "uniqExact(" + expr + ")" }
+
+// Median implements Dialect: the interpolated median, as DuckDB's.
+func (ClickHouse) Median(expr string) string { return "quantileExactInclusive(0.5)(" + expr + ")" }
+
+// Series implements Dialect.
+func (ClickHouse) Series(n int, col string) string {
+	return "(SELECT number AS " + col + " FROM numbers(" + strconv.Itoa(n) + "))"
+}
+
+// PropertyPrefilter implements Dialect: none; ClickHouse's JSON
+// functions skip rows cheaply enough.
+func (ClickHouse) PropertyPrefilter(column, key string, values []string) string { return "" }
