@@ -345,6 +345,9 @@ step('a viewer can look but not edit, and the API refuses', async () => {
   await login(p, viewer, `/projects/${state.pid}/charts/${state.chartId}`);
   await p.getByTestId('result-table').waitFor();
   await p.getByTestId('viewer-note').waitFor();
+  // The saved chart itself, not a default one.
+  await p.getByTestId('result-table').getByRole('rowheader', { name: /Play Song · Web/ }).first().waitFor();
+  assert.equal(await p.getByTestId('result-table').getByRole('rowheader', { name: /Any Active Event/ }).count(), 0);
   assert.equal(await p.getByRole('button', { name: /Save/ }).count(), 0);
   await shot('17-viewer-chart', p);
   await p.goto(new URL(state.dashboardUrl).pathname);

@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, ApiError } from '../api/client';
 import type {
-  AnalysisType, Definition, FunnelDef, Interval, Metric, RetentionDef, Segment, SegmentationDef, SessionMetric, SessionsDef, StepSpec, Viz,
+  AnalysisType, Definition, FunnelDef, SavedChart, Interval, Metric, RetentionDef, Segment, SegmentationDef, SessionMetric, SessionsDef, StepSpec, Viz,
 } from '../api/types';
 import { EventRow, FilterRow, PropertyPicker, RangePicker } from '../builder/pickers';
 import { cleanDefinition, letter, missing } from '../builder/definition';
@@ -50,16 +50,25 @@ export function ChartBuilder() {
   const { cid } = useParams();
   const chartId = cid ? Number(cid) : 0;
   const [params, setParams] = useSearchParams();
-  const { project, canEdit } = useProject();
   const saved = useQuery({ queryKey: ['chart', pid, chartId], queryFn: () => api.chart(pid, chartId), enabled: chartId > 0 });
 
   // A saved chart's link without state opens the chart as saved.
+  const seed = chartId > 0 && !params.get('q');
   useEffect(() => {
-    if (saved.data && !params.get('q')) {
+    if (seed && saved.data) {
       setParams(encodeState({ def: saved.data.definition, viz: saved.data.options.viz ?? 'line' }), { replace: true });
     }
-  }, [saved.data, params, setParams]);
+  }, [seed, saved.data, setParams]);
 
+  if (chartId && saved.isError) return <ErrorBox error={saved.error} title="Cannot open this chart" />;
+  if ((chartId && saved.isPending) || seed) return <Spinner />;
+  // Keyed by chart, so the builder starts from the URL's state at once.
+  return <Builder key={chartId} pid={pid} chartId={chartId} saved={saved.data} />;
+}
+
+function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?: SavedChart }) {
+  const [params, setParams] = useSearchParams();
+  const { project, canEdit } = useProject();
   const state = decodeState(params.toString());
   const { def, viz } = state;
   const setDef = (d: Definition) => setParams(encodeState({ def: d, viz }), { replace: true });
@@ -77,14 +86,11 @@ export function ChartBuilder() {
     staleTime: 60_000,
   });
 
-  if (chartId && saved.isPending) return <Spinner />;
-  if (chartId && saved.isError) return <ErrorBox error={saved.error} title="Cannot open this chart" />;
-
   return (
     <div className="page builder">
       <div className="page-head">
-        <h1>{saved.data ? saved.data.name : 'New chart'}</h1>
-        {saved.data?.description && <p className="muted">{saved.data.description}</p>}
+        <h1>{saved ? saved.name : 'New chart'}</h1>
+        {saved?.description && <p className="muted">{saved.description}</p>}
       </div>
       <Tabs label="Analysis" value={def.type} tabs={typeTabs}
         onChange={(t) => setDef(t === def.type ? def : { ...defaultDefinition(t), range: def.range })} />
@@ -110,7 +116,7 @@ export function ChartBuilder() {
             <span className="muted small">{rangeLabel(def.range)} · {project?.time_zone ?? 'UTC'}</span>
             <span className="spacer" />
             {result.isFetching && <span className="muted small" role="status">Updating…</span>}
-            <button type="button" disabled={!result.data} onClick={() => result.data && download(`${saved.data?.name ?? def.type}.csv`, resultCSV(cleanDefinition(def), result.data.result))}>Download CSV</button>
+            <button type="button" disabled={!result.data} onClick={() => result.data && download(`${saved?.name ?? def.type}.csv`, resultCSV(cleanDefinition(def), result.data.result))}>Download CSV</button>
             <button type="button" onClick={() => void navigator.clipboard?.writeText(location.href)} title="Copy a link to this exact view">Copy link</button>
           </div>
           {pending.type !== def.type ? (
@@ -126,7 +132,7 @@ export function ChartBuilder() {
               <Boundary key={sent.type}><ResultView def={sent} result={result.data.result} viz={viz} /></Boundary>
             </div>
           )}
-          {canEdit ? <SaveBar pid={pid} chartId={chartId} def={cleanDefinition(def)} viz={viz} savedName={saved.data?.name} savedDescription={saved.data?.description} />
+          {canEdit ? <SaveBar pid={pid} chartId={chartId} def={cleanDefinition(def)} viz={viz} savedName={saved?.name} savedDescription={saved?.description} />
             : <p className="muted small" data-testid="viewer-note">You have view access: you can explore and share this chart, but not save it.</p>}
         </section>
       </div>
