@@ -13,14 +13,19 @@ import (
 )
 
 // The kernel's feed. One narrow statement selects the events of the
-// funnel's steps (and exclusions) by canonical user. Without a group-by
-// the statement packs each event into one integer, (time - base) << bits
-// | mask, and aggregates each user's events into one list rendered as
-// text, so a user is one row: rows through database/sql cost about
-// 100 ns each (docs/funnels.md), and a list of integers is parsed in a
-// fraction of that by the workers, on every core. With a group-by, or
-// more mask bits than fit beside the time, it streams one row per event
-// ordered by user and time.
+// funnel's steps (and exclusions). Without a group-by it packs each event
+// into one integer, (time - base) << bits | mask (time in seconds in
+// second resolution, which keeps the numbers short), and aggregates each
+// user's events into one list rendered as text, so a user is one row:
+// rows through database/sql cost 100-300 ns each and boxed list elements
+// about as much (docs/funnels.md), while a list of integers as text is
+// parsed by the workers, on every core, at a few ns per byte. With a
+// group-by, or more mask bits than fit beside the time, it streams one
+// row per event ordered by user and time.
+//
+// The statement reads raw Amplitude IDs: joining every event to the
+// merges costs more than the rest of the scan. The few users with merged
+// ids are gathered in Go and folded once all their rows are in.
 
 // packBits is the most mask bits packed beside a time: 2^43 ms is 278
 // years of range.
@@ -31,7 +36,7 @@ const packBits = 20
 type seqJob struct {
 	uid   int64
 	first int64 // first_seen, new-user funnels
-	text  string
+	texts []string
 	items []item
 }
 
@@ -41,9 +46,11 @@ type funnelSource struct {
 	packed bool
 	nbits  uint
 	base   int64
+	unit   int64 // ms per packed time unit (1000 in second resolution)
 	hold   bool
 	newU   bool
 	group  bool
+	canon  bool // uid is canonical (merges joined in SQL)
 }
 
 // listText returns an aggregate rendering the list of the integer
@@ -94,7 +101,17 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 	}
 	src := funnelSource{nbits: nbits, base: from, group: f.GroupBy != nil, hold: len(f.Hold) > 0}
 	src.packed = !src.group && nbits <= packBits
-	cols := []string{canon + " AS uid"}
+	src.newU = f.NewUsers != "" || seg.Users == "new"
+	src.canon = src.newU
+	src.unit = 1
+	if f.Resolution == "second" {
+		src.unit = 1000
+	}
+	uid := "ev.amplitude_id"
+	if src.canon {
+		uid = canon
+	}
+	cols := []string{uid + " AS uid"}
 	if src.hold {
 		var hs []string
 		for _, h := range f.Hold {
@@ -107,7 +124,8 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 		where = append(where, "("+strings.Join(hs, " || chr(31) || ")+") IS NOT NULL")
 	}
 	if src.packed {
-		cols = append(cols, fmt.Sprintf("(ev.event_time - %d) * %d + %s AS p", from, int64(1)<<nbits, mask))
+		cols = append(cols, fmt.Sprintf("(%s - %d) * %d + %s AS p", e.d.IntDiv("ev.event_time", strconv.FormatInt(src.unit, 10)), floorDiv(from, src.unit), int64(1)<<nbits, mask))
+		src.base = floorDiv(from, src.unit) * src.unit
 	} else {
 		cols = append(cols, "ev.event_time AS t", mask+" AS k")
 		if src.group {
@@ -115,13 +133,16 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 		}
 	}
 	ctes := []string{c.mergesCTE()}
-	src.newU = f.NewUsers != "" || seg.Users == "new"
 	if src.newU {
 		ctes = append(ctes, fmt.Sprintf("fs AS (SELECT coalesce(m.into_id, u.amplitude_id) AS uid, min(u.first_seen) AS t "+
 			"FROM users u LEFT JOIN m ON m.from_id = u.amplitude_id WHERE u.project_id = %d "+
 			"GROUP BY coalesce(m.into_id, u.amplitude_id) HAVING min(u.first_seen) >= %d AND min(u.first_seen) < %d)", p.ID, from, to))
 	}
-	ctes = append(ctes, "e AS (SELECT "+strings.Join(cols, ", ")+" FROM events ev LEFT JOIN m ON m.from_id = ev.amplitude_id WHERE "+and(where)+")")
+	join := ""
+	if src.canon {
+		join = " LEFT JOIN m ON m.from_id = ev.amplitude_id"
+	}
+	ctes = append(ctes, "e AS (SELECT "+strings.Join(cols, ", ")+" FROM events ev"+join+" WHERE "+and(where)+")")
 	sel := []string{"e.uid"}
 	key := []string{"e.uid"}
 	if src.hold {
@@ -132,7 +153,7 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 		sel = append(sel, "fs.t")
 		key = append(key, "fs.t")
 	}
-	join := ""
+	join = ""
 	if src.newU {
 		join = " JOIN fs ON fs.uid = e.uid"
 	}
@@ -152,7 +173,7 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 
 // parseList parses a list of non-negative integers rendered as text
 // ("[1, 2]" or "[1,2]") into items.
-func parseList(s string, base int64, nbits uint, out []item) ([]item, error) {
+func parseList(s string, base, unit int64, nbits uint, out []item) ([]item, error) {
 	var x int64
 	inNum := false
 	low := int64(1)<<nbits - 1
@@ -166,7 +187,7 @@ func parseList(s string, base int64, nbits uint, out []item) ([]item, error) {
 		switch c {
 		case ',', ']':
 			if inNum {
-				out = append(out, item{t: base + x>>nbits, mask: uint64(x & low)})
+				out = append(out, item{t: base + (x>>nbits)*unit, mask: uint64(x & low)})
 			}
 			x, inNum = 0, false
 		case '[', ' ':
@@ -179,7 +200,14 @@ func parseList(s string, base int64, nbits uint, out []item) ([]item, error) {
 
 // foldFunnel streams the events of src into kernel workers and returns
 // the merged accumulator and the group labels by id.
-func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSource, bounds func(first int64) (int64, int64)) (*funnelAcc, []string, error) {
+func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSource, project int64, bounds func(first int64) (int64, int64)) (*funnelAcc, []string, error) {
+	var mg *merges
+	if !src.canon {
+		var err error
+		if mg, err = e.loadMerges(ctx, project); err != nil {
+			return nil, nil, err
+		}
+	}
 	rows, err := e.q.QueryContext(ctx, src.sql)
 	if err != nil {
 		return nil, nil, fmt.Errorf("funnel: %w", err)
@@ -201,10 +229,13 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 				for _, j := range batch {
 					u := userSeq{items: j.items}
 					if src.packed {
-						var err error
-						buf, err = parseList(j.text, src.base, src.nbits, buf[:0])
-						if err != nil && *errp == nil {
-							*errp = err
+						buf = buf[:0]
+						for _, text := range j.texts {
+							var err error
+							buf, err = parseList(text, src.base, src.unit, src.nbits, buf)
+							if err != nil && *errp == nil {
+								*errp = err
+							}
 						}
 						u.items = buf
 					}
@@ -216,7 +247,7 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 	}
 	var labels []string
 	ids := map[string]int32{}
-	scanErr := e.scanFunnel(rows, src, jobs, func(g sql.NullString) int32 {
+	scanErr := e.scanFunnel(rows, src, mg, jobs, func(g sql.NullString) int32 {
 		v := None
 		if g.Valid {
 			v = g.String
@@ -249,7 +280,43 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 // jobBatch is the number of users sent to a worker at once.
 const jobBatch = 128
 
-func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, jobs chan<- []seqJob, intern func(sql.NullString) int32) error {
+// merges is the project's merged-ID mapping, for statements that read
+// raw Amplitude IDs.
+type merges struct {
+	into    map[int64]int64 // from_id → into_id
+	targets map[int64]bool  // into_ids
+}
+
+func (m *merges) canonical(id int64) (int64, bool) {
+	if c, ok := m.into[id]; ok {
+		return c, true
+	}
+	return id, m.targets[id]
+}
+
+// loadMerges reads the merges that are not undone.
+func (e *Engine) loadMerges(ctx context.Context, project int64) (*merges, error) {
+	rows, err := e.q.QueryContext(ctx, fmt.Sprintf("/* query.Funnel.merges */\nSELECT from_id, into_id FROM merges WHERE project_id = %d AND NOT undone", project))
+	if err != nil {
+		return nil, fmt.Errorf("merges: %w", err)
+	}
+	defer rows.Close()
+	m := &merges{into: map[int64]int64{}, targets: map[int64]bool{}}
+	for rows.Next() {
+		var from, into int64
+		if err := rows.Scan(&from, &into); err != nil {
+			return nil, fmt.Errorf("merges: scan: %w", err)
+		}
+		m.into[from] = into
+		m.targets[into] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("merges: %w", err)
+	}
+	return m, nil
+}
+
+func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, mg *merges, jobs chan<- []seqJob, intern func(sql.NullString) int32) error {
 	var (
 		uid, first int64
 		hold       sql.NullString
@@ -273,32 +340,65 @@ func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, jobs chan<- []seqJ
 		}
 	}
 	batch := make([]seqJob, 0, jobBatch)
-	flush := func() {
-		if len(batch) > 0 {
+	send := func(j seqJob) {
+		batch = append(batch, j)
+		if len(batch) == jobBatch {
 			jobs <- batch
 			batch = make([]seqJob, 0, jobBatch)
 		}
 	}
-	var cur *seqJob
-	var curHold string
+	// Users with merged ids are gathered here, by canonical id and held
+	// value, and sent at the end.
+	type key struct {
+		uid  int64
+		hold string
+	}
+	pending := map[key]*seqJob{}
+	var order []key
+	gather := func(j seqJob, h string) bool {
+		if mg == nil {
+			return false
+		}
+		c, merged := mg.canonical(j.uid)
+		if !merged {
+			return false
+		}
+		k := key{c, h}
+		p := pending[k]
+		if p == nil {
+			p = &seqJob{uid: c, first: j.first}
+			pending[k] = p
+			order = append(order, k)
+		}
+		p.texts = append(p.texts, j.texts...)
+		p.items = append(p.items, j.items...)
+		return true
+	}
+	var cur seqJob
+	curHold := ""
+	have := false
+	flushCur := func() {
+		if have && !gather(cur, curHold) {
+			send(cur)
+		}
+		have = false
+	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("funnel: scan: %w", err)
 		}
 		if src.packed {
-			batch = append(batch, seqJob{uid: uid, first: first, text: text})
-			if len(batch) == jobBatch {
-				flush()
+			j := seqJob{uid: uid, first: first, texts: []string{text}}
+			if !gather(j, hold.String) {
+				send(j)
 			}
 			continue
 		}
-		if cur == nil || cur.uid != uid || (src.hold && curHold != hold.String) {
-			if len(batch) == jobBatch {
-				flush()
-			}
-			batch = append(batch, seqJob{uid: uid, first: first})
-			cur = &batch[len(batch)-1]
+		if !have || cur.uid != uid || (src.hold && curHold != hold.String) {
+			flushCur()
+			cur = seqJob{uid: uid, first: first}
 			curHold = hold.String
+			have = true
 		}
 		it := item{t: t, mask: uint64(mask)}
 		if src.group {
@@ -309,7 +409,13 @@ func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, jobs chan<- []seqJ
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("funnel: %w", err)
 	}
-	flush()
+	flushCur()
+	for _, k := range order {
+		send(*pending[k])
+	}
+	if len(batch) > 0 {
+		jobs <- batch
+	}
 	return nil
 }
 
@@ -360,7 +466,7 @@ func (e *Engine) Funnel(ctx context.Context, p Project, f *Funnel, now time.Time
 	for si := range segs {
 		seg := &segs[si]
 		src := e.funnelSQL(p, f, seg, from, to)
-		acc, labels, err := e.foldFunnel(ctx, k, src, bounds)
+		acc, labels, err := e.foldFunnel(ctx, k, src, p.ID, bounds)
 		if err != nil {
 			return nil, err
 		}

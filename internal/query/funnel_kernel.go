@@ -126,9 +126,16 @@ func stepRank(mask uint64, n int) int {
 // prepare sorts a user's items by time unit, then step rank, then mask
 // (spec §5.2: events of one second may be taken in either order), and in
 // second resolution keeps one of the events of a second with identical
-// masks. It reuses the slice.
+// masks, its time truncated to the second. It reuses the slice.
 func (k *funnelKernel) prepare(its []item) []item {
 	n := k.n
+	if k.second {
+		// Second resolution works on whole seconds (the packed feed
+		// sends nothing finer).
+		for i := range its {
+			its[i].t = floorDiv(its[i].t, 1000) * 1000
+		}
+	}
 	sorted := true
 	for i := 1; i < len(its); i++ {
 		if !k.less(its[i-1], its[i], n) {

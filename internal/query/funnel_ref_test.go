@@ -60,7 +60,11 @@ func (f *refFunnel) refOrder(evs []refEvent) []item {
 		if m == 0 && f.order != OrderExact {
 			continue
 		}
-		its = append(its, item{t: e.t, mask: m})
+		t := e.t
+		if f.second {
+			t = t / 1000 * 1000 // second resolution: whole seconds
+		}
+		its = append(its, item{t: t, mask: m})
 	}
 	unit := func(t int64) int64 {
 		if f.second {
