@@ -11,11 +11,17 @@ import (
 // come back as DuckDB's json_extract_string gives them (strings
 // unquoted, other values as JSON text, NULL when absent or null).
 //
-// The compiler's SQL needs common table expressions and GROUPING SETS,
-// which ClickHouse has from 22.6 on; the Debian 18.16 server stores
-// events (internal/storage/clickhouse) but cannot run the analyses
-// (docs/scale-out.md).
-type ClickHouse struct{}
+// The compiler's SQL uses common table expressions and GROUPING SETS,
+// which ClickHouse has from 22.6 on; for older servers the storage
+// backend rewrites each statement first (internal/storage/clickhouse).
+type ClickHouse struct {
+	// Legacy reads properties with the visitParam* functions, for
+	// servers before 20.1 (Debian's 18.16), which lack the JSON*
+	// functions. visitParam finds the first member of that name at any
+	// depth, so a top-level key that also occurs, earlier, inside a
+	// nested object reads the nested one.
+	Legacy bool
+}
 
 var _ Dialect = ClickHouse{}
 
@@ -25,6 +31,11 @@ func (ClickHouse) Name() string { return "clickhouse" }
 // Property implements Dialect.
 func (c ClickHouse) Property(column, key string) string {
 	k := c.String(key)
+	if c.Legacy {
+		raw := "visitParamExtractRaw(" + column + ", " + k + ")"
+		return "if(" + raw + " IN ('', 'null'), NULL, if(substring(" + raw + ", 1, 1) = '\"', visitParamExtractString(" +
+			column + ", " + k + "), " + raw + "))"
+	}
 	return "if(JSONType(" + column + ", " + k + ") = 'Null', NULL, if(JSONType(" + column + ", " + k +
 		") = 'String', JSONExtractString(" + column + ", " + k + "), JSONExtractRaw(" + column + ", " + k + ")))"
 }
@@ -32,12 +43,22 @@ func (c ClickHouse) Property(column, key string) string {
 // PropertyList implements Dialect: each element of the array at key as
 // text, an empty list when the value is not an array.
 func (c ClickHouse) PropertyList(column, key string) string {
+	if c.Legacy {
+		raw := "visitParamExtractRaw(ifNull(" + column + ", '{}'), " + c.String(key) + ")"
+		unquote := "replaceRegexpAll(substring(x, 2, length(x) - 2), " + c.String(`\\(.)`) + ", " + c.String(`\1`) + ")"
+		elems := "extractAll(" + raw + ", " + c.String(`"(?:[^"\\]|\\.)*"|[^,\[\]\s]+`) + ")"
+		return "if(substring(" + raw + ", 1, 1) = '[', arrayMap(x -> if(substring(x, 1, 1) = '\"', " + unquote + ", x), " +
+			elems + "), CAST([] AS Array(String)))"
+	}
 	return "arrayMap(x -> if(JSONType(x) = 'String', JSONExtractString(x), x), JSONExtractArrayRaw(ifNull(" +
 		column + ", '{}'), " + c.String(key) + "))"
 }
 
 // JSONKeys implements Dialect.
-func (ClickHouse) JSONKeys(column string) string {
+func (c ClickHouse) JSONKeys(column string) string {
+	if c.Legacy {
+		return "arrayJoin(extractAll(ifNull(" + column + ", '{}'), " + c.String(`[{,]"((?:[^"\\]|\\.)*)":`) + "))"
+	}
 	return "arrayJoin(JSONExtractKeys(ifNull(" + column + ", '{}')))"
 }
 
@@ -96,8 +117,15 @@ func (ClickHouse) ListHasAll(list, sub string) string { return "hasAll(" + list 
 // CountDistinct implements Dialect: exact, like DuckDB's count(DISTINCT).
 func (ClickHouse) CountDistinct(expr string) string { return "uniqExact(" + expr + ")" }
 
-// Median implements Dialect: the interpolated median, as DuckDB's.
-func (ClickHouse) Median(expr string) string { return "quantileExactInclusive(0.5)(" + expr + ")" }
+// Median implements Dialect: the exact median, the mean of the two
+// middle values for an even count, as DuckDB's; written without
+// quantileExactInclusive, which servers before 20.x lack.
+func (ClickHouse) Median(expr string) string {
+	sorted := "arraySort(groupArray(" + expr + "))"
+	n := "length(" + sorted + ")"
+	return "if(" + n + " = 0, NULL, (arrayElement(" + sorted + ", intDiv(" + n + " + 1, 2)) + arrayElement(" + sorted +
+		", intDiv(" + n + " + 2, 2))) / 2)"
+}
 
 // Series implements Dialect.
 func (ClickHouse) Series(n int, col string) string {

@@ -195,13 +195,23 @@ func (d *DB) Close() error {
 	return nil
 }
 
-// QueryContext runs a read query. It implements query.Querier.
+// QueryContext runs a read query. It implements query.Querier. On
+// servers before 22.6 the statement is first rewritten into the SQL they
+// run (legacySQL).
 func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if d.closed.Load() {
 		return nil, storage.ErrClosed
 	}
+	if !d.ver.atLeast(22, 6) {
+		query = legacySQL(query)
+	}
 	return d.db.QueryContext(ctx, query, args...)
 }
+
+// LegacyJSON reports whether the server predates ClickHouse's JSON*
+// functions (19.x), so the query layer must read properties with the
+// visitParam* functions: query.ClickHouse{Legacy: true}.
+func (d *DB) LegacyJSON() bool { return !d.ver.atLeast(20, 1) }
 
 // ExecContext runs a statement outside any Apply.
 func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

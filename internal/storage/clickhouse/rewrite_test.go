@@ -1,0 +1,24 @@
+package clickhouse
+
+import "testing"
+
+func TestLegacySQL(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		if got := legacySQL(in); got != want {
+			t.Errorf("legacySQL(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+	f("SELECT 1", "SELECT 1")
+	f("SELECT a FROM t WHERE TRUE AND x = 'TRUE'", "SELECT a FROM t WHERE 1 AND x = 'TRUE'")
+	f("SELECT CAST(NULL AS BIGINT), CAST(NULL AS Nullable(Int64))", "SELECT CAST(NULL AS Nullable(BIGINT)), CAST(NULL AS Nullable(Int64))")
+	f("/* q */\nWITH m AS (SELECT a FROM t),\ne AS (SELECT x FROM ev LEFT JOIN m ON m.a = ev.x)\nSELECT count(*) FROM e",
+		"/* q */\nSELECT count(*) FROM (SELECT x FROM ev LEFT JOIN (SELECT a FROM t) AS m ON m.a = ev.x) AS e")
+	f("WITH d AS (SELECT 1 AS k) SELECT * FROM d x JOIN d AS y ON x.k = y.k",
+		"SELECT * FROM (SELECT 1 AS k) x JOIN (SELECT 1 AS k) AS y ON x.k = y.k")
+	f("SELECT bkt, g0, count(*) AS n FROM s GROUP BY GROUPING SETS ((bkt, g0), (g0))",
+		"SELECT bkt, g0, count(*) AS n FROM s GROUP BY bkt, g0\nUNION ALL\nSELECT NULL, g0, count(*) AS n FROM s GROUP BY g0")
+	f("SELECT bkt AS b, count(*) FROM s GROUP BY GROUPING SETS ((bkt), ())",
+		"SELECT bkt AS b, count(*) FROM s GROUP BY bkt\nUNION ALL\nSELECT NULL AS b, count(*) FROM s ")
+	f("SELECT a FROM t UNION ALL SELECT b FROM u", "SELECT a FROM t \nUNION ALL\n SELECT b FROM u")
+}
