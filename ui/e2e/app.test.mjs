@@ -238,25 +238,59 @@ step('event segmentation: build, switch visualisations, download CSV', async () 
   await shot('09-chart-filtered');
 });
 
-step('funnels, retention and sessions show their chart or say the server lacks them', async () => {
-  const seen = {};
-  for (const [tab, name] of [['Funnel', 'funnel'], ['Retention', 'retention'], ['Sessions', 'sessions']]) {
-    await page.goto(`/projects/${state.pid}/chart`);
+step('funnel, retention and sessions charts with each of their views', async () => {
+  const ready = async () => {
+    await page.getByTestId('result-table').waitFor();
+    await page.locator('.stale').waitFor({ state: 'detached' });
+  };
+  await page.goto(`/projects/${state.pid}/chart`);
+  await page.getByRole('tab', { name: 'Funnel' }).click();
+  await page.getByLabel('Step 1', { exact: true }).fill('Open App');
+  await page.getByLabel('Step 1', { exact: true }).press('Tab');
+  await page.getByLabel('Step 2', { exact: true }).fill('Play Song');
+  await page.getByLabel('Step 2', { exact: true }).press('Tab');
+  await page.getByRole('button', { name: '+ Add step' }).click();
+  await page.getByLabel('Step 3', { exact: true }).fill('Add to Playlist');
+  await page.getByLabel('Step 3', { exact: true }).press('Tab');
+  await page.waitForURL(/Add%20to%20Playlist|Add\+to\+Playlist/);
+  await ready();
+  await page.getByTestId('result-table').getByRole('rowheader', { name: '3. Add to Playlist' }).waitFor();
+  await page.getByTestId('echart').waitFor();
+  await shot('10-funnel-steps');
+  for (const [tab, viz] of [['Conversion over time', 'over_time'], ['Time to convert', 'time_to_convert']]) {
     await page.getByRole('tab', { name: tab }).click();
-    if (name === 'funnel') {
-      await page.getByLabel('Event 1').fill('Open App');
-      await page.getByLabel('Event 1').press('Tab');
-      await page.getByLabel('Event 2').fill('Play Song');
-      await page.getByLabel('Event 2').press('Tab');
-    }
-    const outcome = await Promise.race([
-      page.getByTestId('echart').waitFor().then(() => 'chart'),
-      page.getByRole('heading', { name: 'Not available yet' }).waitFor().then(() => 'unavailable'),
-    ]);
-    seen[name] = outcome;
-    await shot(`10-${name}`);
+    await page.waitForURL(new RegExp('viz=' + viz));
+    await page.getByTestId('echart').waitFor();
+    await shot('10-funnel-' + viz.replace(/_/g, '-'));
   }
-  console.log('analysis types:', JSON.stringify(seen));
+  await page.getByRole('tab', { name: 'Conversion by step' }).click();
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+  assert.match(readFileSync(await dl.path(), 'utf8'), /^Series,Step,Count,Conversion %/);
+  await page.getByLabel('Name').fill('Listening funnel');
+  await page.getByRole('button', { name: 'Save chart' }).click();
+  await page.waitForURL(/\/charts\/\d+/);
+
+  await page.goto(`/projects/${state.pid}/chart`);
+  await page.getByRole('tab', { name: 'Retention' }).click();
+  await ready();
+  await page.getByTestId('result-table').getByRole('rowheader', { name: 'Overall' }).first().waitFor();
+  await page.getByTestId('echart').waitFor();
+  await shot('10-retention-grid');
+  await page.getByRole('tab', { name: 'Curve' }).click();
+  await page.waitForURL(/viz=curve/);
+  await shot('10-retention-curve');
+
+  await page.goto(`/projects/${state.pid}/chart`);
+  await page.getByRole('tab', { name: 'Sessions' }).click();
+  await ready();
+  await page.getByTestId('echart').waitFor();
+  await shot('10-sessions-average');
+  await page.getByLabel('Session measure').selectOption('length');
+  await page.waitForURL(/length/);
+  await page.getByRole('tab', { name: 'Bar' }).click();
+  await ready();
+  await page.getByTestId('result-table').getByRole('rowheader').first().waitFor();
+  await shot('10-sessions-length');
 });
 
 step('save charts, put them on a dashboard, arrange it', async () => {
@@ -289,6 +323,9 @@ step('save charts, put them on a dashboard, arrange it', async () => {
   await page.getByTestId('dashboard-tile').nth(1).getByTestId('echart').waitFor();
   assert.equal(await page.getByTestId('dashboard-tile').count(), 2);
   await page.getByRole('button', { name: 'Edit dashboard' }).click();
+  await page.getByLabel('Add a saved chart').selectOption({ label: 'Listening funnel' });
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByTestId('dashboard-tile').nth(2).getByTestId('echart').waitFor();
   await page.getByTestId('dashboard-tile').nth(0).getByLabel('Width').selectOption('12');
   await page.getByTestId('dashboard-tile').nth(1).getByRole('button', { name: 'Move earlier' }).click();
   await page.getByTestId('dashboard-tile').nth(0).getByRole('link', { name: 'Plays, whole range' }).waitFor();
@@ -304,7 +341,7 @@ step('save charts, put them on a dashboard, arrange it', async () => {
   await shot('13-dashboard');
   const wide = await newPage({ width: 1920, height: 1080 });
   await login(wide, admin, new URL(state.dashboardUrl).pathname + new URL(state.dashboardUrl).search);
-  await wide.getByTestId('dashboard-tile').nth(1).getByTestId('echart').waitFor();
+  await wide.getByTestId('dashboard-tile').nth(2).getByTestId('echart').waitFor();
   await shot('14-dashboard-wide', wide);
   await wide.context().close();
 });
@@ -331,8 +368,8 @@ step('the share link opens the same dashboard for another member', async () => {
   const p = await newPage();
   await login(p, member, new URL(state.dashboardUrl).pathname + new URL(state.dashboardUrl).search);
   await p.getByRole('heading', { name: 'Plays by platform dashboard' }).waitFor();
-  await p.getByTestId('dashboard-tile').nth(1).getByTestId('echart').waitFor();
-  assert.equal(await p.getByTestId('dashboard-tile').count(), 2);
+  await p.getByTestId('dashboard-tile').nth(2).getByTestId('echart').waitFor();
+  assert.equal(await p.getByTestId('dashboard-tile').count(), 3);
   assert.equal(await p.getByLabel('Same date range for every chart').isChecked(), true);
   assert.equal(await p.getByRole('button', { name: 'Edit dashboard' }).count(), 1, 'members may edit');
   await shot('16-shared-dashboard-member', p);

@@ -133,9 +133,9 @@ export function FilterRow({ pid, value, onChange, onRemove, eventType, label }: 
 }
 
 /** EventRow edits one event of a chart: the event, its filters and (optionally) its group-by. */
-export function EventRow({ pid, letter, value, onChange, onRemove, groupBy = true, property = false }: {
+export function EventRow({ pid, letter, value, onChange, onRemove, groupBy = true, property = false, noun = 'Event' }: {
   pid: number; letter: string; value: EventSpec; onChange: (e: EventSpec) => void; onRemove?: () => void;
-  groupBy?: boolean; property?: boolean;
+  groupBy?: boolean; property?: boolean; noun?: string;
 }) {
   const filters = value.filters ?? [];
   const groups = value.group_by ?? [];
@@ -143,20 +143,20 @@ export function EventRow({ pid, letter, value, onChange, onRemove, groupBy = tru
     <div className="event-row">
       <div className="event-head">
         <span className="letter" aria-hidden="true">{letter}</span>
-        <EventPicker pid={pid} value={value.event_type} label={`Event ${letter}`} onChange={(v) => onChange({ ...value, event_type: v })} />
-        {onRemove && <button type="button" className="icon" aria-label={`Remove event ${letter}`} onClick={onRemove}>×</button>}
+        <EventPicker pid={pid} value={value.event_type} label={`${noun} ${letter}`} onChange={(v) => onChange({ ...value, event_type: v })} />
+        {onRemove && <button type="button" className="icon" aria-label={`Remove ${noun.toLowerCase()} ${letter}`} onClick={onRemove}>×</button>}
       </div>
       {filters.map((f, i) => (
-        <FilterRow key={i} pid={pid} value={f} eventType={value.event_type} label={`Event ${letter} filter ${i + 1}`}
+        <FilterRow key={i} pid={pid} value={f} eventType={value.event_type} label={`${noun} ${letter} filter ${i + 1}`}
           onChange={(nf) => onChange({ ...value, filters: filters.map((x, j) => (j === i ? nf : x)) })}
           onRemove={() => onChange({ ...value, filters: filters.filter((_, j) => j !== i) })} />
       ))}
       {groupBy && groups.map((g, i) => (
         <div className="filter-row" key={'g' + i}>
           <span className="where">group by</span>
-          <PropertyPicker pid={pid} value={g} eventType={value.event_type} label={`Event ${letter} group-by ${i + 1}`}
+          <PropertyPicker pid={pid} value={g} eventType={value.event_type} label={`${noun} ${letter} group-by ${i + 1}`}
             onChange={(p) => onChange({ ...value, group_by: groups.map((x, j) => (j === i ? p : x)) })} />
-          <button type="button" className="icon" aria-label={`Remove group-by ${i + 1} of event ${letter}`}
+          <button type="button" className="icon" aria-label={`Remove group-by ${i + 1} of ${noun.toLowerCase()} ${letter}`}
             onClick={() => onChange({ ...value, group_by: groups.filter((_, j) => j !== i) })}>×</button>
         </div>
       ))}
@@ -164,7 +164,7 @@ export function EventRow({ pid, letter, value, onChange, onRemove, groupBy = tru
         <div className="filter-row">
           <span className="where">of property</span>
           <PropertyPicker pid={pid} value={value.property ?? { type: 'event', key: '' }} eventType={value.event_type}
-            label={`Event ${letter} numeric property`} onChange={(p) => onChange({ ...value, property: p })} />
+            label={`${noun} ${letter} numeric property`} onChange={(p) => onChange({ ...value, property: p })} />
         </div>
       )}
       <div className="row-actions">

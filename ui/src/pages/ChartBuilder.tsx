@@ -204,10 +204,10 @@ function SegmentationForm({ pid, def, onChange }: { pid: number; def: Segmentati
 }
 
 /** StepRow edits a funnel step or retention event: an event and its filters. */
-function StepRow({ pid, letter, value, onChange, onRemove }: {
-  pid: number; letter: string; value: StepSpec; onChange: (e: StepSpec) => void; onRemove?: () => void;
+function StepRow({ pid, letter, value, onChange, onRemove, noun = 'Step' }: {
+  pid: number; letter: string; value: StepSpec; onChange: (e: StepSpec) => void; onRemove?: () => void; noun?: string;
 }) {
-  return <EventRow pid={pid} letter={letter} value={value} groupBy={false} onChange={(e) => onChange({ ...value, event_type: e.event_type, filters: e.filters })} onRemove={onRemove} />;
+  return <EventRow pid={pid} letter={letter} value={value} groupBy={false} noun={noun} onChange={(e) => onChange({ ...value, event_type: e.event_type, filters: e.filters })} onRemove={onRemove} />;
 }
 
 const windowUnits: { s: number; label: string }[] = [{ s: 1, label: 'seconds' }, { s: 60, label: 'minutes' }, { s: 3600, label: 'hours' }, { s: 86400, label: 'days' }];
@@ -266,7 +266,7 @@ function FunnelForm({ pid, def, onChange }: { pid: number; def: FunnelDef; onCha
       <fieldset>
         <legend>Exclude users who did</legend>
         {exclusions.map((e, i) => (
-          <StepRow key={i} pid={pid} letter="✕" value={e}
+          <StepRow key={i} pid={pid} letter={String(i + 1)} noun="Exclusion" value={e}
             onChange={(ne) => onChange({ ...def, exclusions: exclusions.map((x, j) => (j === i ? { ...x, ...ne } : x)) })}
             onRemove={() => onChange({ ...def, exclusions: exclusions.filter((_, j) => j !== i) })} />
         ))}
@@ -281,12 +281,12 @@ function RetentionForm({ pid, def, onChange }: { pid: number; def: RetentionDef;
     <>
       <fieldset>
         <legend>Users who did</legend>
-        <StepRow pid={pid} letter="S" value={def.start} onChange={(e) => onChange({ ...def, start: e })} />
+        <StepRow pid={pid} letter="S" noun="Start event" value={def.start} onChange={(e) => onChange({ ...def, start: e })} />
       </fieldset>
       <fieldset>
         <legend>and came back to do</legend>
         {def.return.map((r, i) => (
-          <StepRow key={i} pid={pid} letter={`R${i + 1}`} value={r}
+          <StepRow key={i} pid={pid} letter={`R${i + 1}`} noun="Return event" value={r}
             onChange={(e) => onChange({ ...def, return: def.return.map((x, j) => (j === i ? e : x)) })}
             onRemove={def.return.length > 1 ? () => onChange({ ...def, return: def.return.filter((_, j) => j !== i) }) : undefined} />
         ))}
