@@ -138,7 +138,11 @@ func (k *funnelKernel) prepare(its []item) []item {
 	}
 	sorted := true
 	for i := 1; i < len(its); i++ {
-		if !k.less(its[i-1], its[i], n) {
+		a, b := its[i-1], its[i]
+		if a.t < b.t && k.unit(a.t) < k.unit(b.t) {
+			continue
+		}
+		if !k.less(a, b, n) {
 			sorted = false
 			break
 		}
