@@ -25,7 +25,194 @@ func legacySQL(q string) string {
 		main = inline(main, bodies)
 	}
 	main = expandGroupingSets(main)
+	main = constJoins(main)
+	main = aggregates(main)
 	return join(head) + join(main)
+}
+
+// aggregates makes min, max and sum NULL over no rows, as in standard
+// SQL (an old server's aggregate of a non-Nullable argument returns the
+// type's default) in a SELECT without GROUP BY, the only place an
+// aggregate sees no rows; gives uniqExact over a Nullable argument the
+// (and count(DISTINCT x), which is uniqExact) the 0 it returns NULL
+// for; and gives groupBitOr the unsigned argument
+// 18.16 requires.
+func aggregates(toks []token) []token {
+	return aggregateLevel(toks, !hasGroupBy(toks))
+}
+
+// hasGroupBy reports whether the query in toks groups at its own level.
+func hasGroupBy(toks []token) bool {
+	depth := 0
+	for _, t := range toks {
+		switch {
+		case t.text == "(":
+			depth++
+		case t.text == ")":
+			depth--
+		case depth == 0 && t.is("GROUP"):
+			return true
+		}
+	}
+	return false
+}
+
+func aggregateLevel(toks []token, ungrouped bool) []token {
+	out := make([]token, 0, len(toks))
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.text == "(" {
+			end := closing(toks, i)
+			inner := toks[i+1 : end]
+			flag := ungrouped
+			if n := next(inner, 0); n < len(inner) && inner[n].is("SELECT") {
+				flag = !hasGroupBy(inner)
+			}
+			out = append(out, t)
+			out = append(out, aggregateLevel(inner, flag)...)
+			if end < len(toks) && toks[end].text == ")" {
+				out = append(out, toks[end])
+			}
+			i = end
+			continue
+		}
+		wrap, outer := "", ""
+		switch {
+		case ungrouped && (t.is("min") || t.is("max") || t.is("sum")):
+			wrap = "toNullable"
+		case t.is("groupBitOr"):
+			wrap = "toUInt64"
+		case t.is("uniqExact"):
+			outer = "ifNull"
+		case t.is("count") && i+1 < len(toks) && toks[i+1].text == "(":
+			if a := next(toks, i+2); a < len(toks) && toks[a].is("DISTINCT") {
+				outer = "ifNull" // count(DISTINCT x) is uniqExact(x)
+			}
+		}
+		if wrap == "" && outer == "" || i+1 >= len(toks) || toks[i+1].text != "(" {
+			out = append(out, t)
+			continue
+		}
+		end := closing(toks, i+1)
+		args := aggregateLevel(toks[i+2:end], ungrouped)
+		switch {
+		case wrap != "":
+			out = append(out, t, token{"(", 'p'}, token{wrap, 'w'}, token{"(", 'p'})
+			out = append(out, args...)
+			out = append(out, token{")", 'p'}, token{")", 'p'})
+		default:
+			out = append(out, token{outer, 'w'}, token{"(", 'p'}, t, token{"(", 'p'})
+			out = append(out, args...)
+			out = append(out, token{")", 'p'}, token{", 0)", 'p'})
+		}
+		i = end
+	}
+	return out
+}
+
+// joinStop are the words that end a JOIN's ON condition.
+var joinStop = map[string]bool{"WHERE": true, "GROUP": true, "ORDER": true, "LIMIT": true, "JOIN": true, "LEFT": true,
+	"RIGHT": true, "INNER": true, "CROSS": true, "FULL": true, "UNION": true, "HAVING": true, "SETTINGS": true, "ANY": true, "ALL": true}
+
+// constJoins moves the conditions of a JOIN ... ON that compare a column
+// of the joined table with a literal into a subquery over that table:
+// 18.16 takes every equality in ON as a pair of join keys.
+func constJoins(toks []token) []token {
+	out := make([]token, 0, len(toks))
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.text == "(" {
+			end := closing(toks, i)
+			out = append(out, t)
+			out = append(out, constJoins(toks[i+1:end])...)
+			if end < len(toks) && toks[end].text == ")" {
+				out = append(out, toks[end])
+			}
+			i = end
+			continue
+		}
+		if !t.is("JOIN") {
+			out = append(out, t)
+			continue
+		}
+		name := next(toks, i+1)
+		alias := next(toks, name+1)
+		on := next(toks, alias+1)
+		if on >= len(toks) || toks[name].kind != 'w' || toks[alias].kind != 'w' || aliasStop[strings.ToUpper(toks[alias].text)] || !toks[on].is("ON") {
+			out = append(out, t)
+			continue
+		}
+		// The ON condition runs to a stop word or a ")" at its depth.
+		end, depth := on+1, 0
+		for ; end < len(toks); end++ {
+			x := toks[end]
+			if x.text == "(" {
+				depth++
+			} else if x.text == ")" {
+				if depth == 0 {
+					break
+				}
+				depth--
+			} else if depth == 0 && x.kind == 'w' && joinStop[strings.ToUpper(x.text)] {
+				break
+			}
+		}
+		var keep, moved []string
+		for _, c := range splitAnd(toks[on+1 : end]) {
+			if col, ok := constCond(c, toks[alias].text); ok {
+				moved = append(moved, col)
+			} else {
+				keep = append(keep, strings.TrimSpace(join(c)))
+			}
+		}
+		if len(moved) == 0 || len(keep) == 0 {
+			out = append(out, t)
+			continue
+		}
+		sub := "JOIN (SELECT * FROM " + toks[name].text + " WHERE " + strings.Join(moved, " AND ") + ") AS " + toks[alias].text +
+			" ON " + strings.Join(keep, " AND ") + " "
+		out = append(out, token{sub, 'w'})
+		i = end - 1
+	}
+	return out
+}
+
+// splitAnd splits a condition at its top-level ANDs.
+func splitAnd(toks []token) [][]token {
+	var out [][]token
+	depth, start := 0, 0
+	for i, t := range toks {
+		switch {
+		case t.text == "(":
+			depth++
+		case t.text == ")":
+			depth--
+		case depth == 0 && t.is("AND"):
+			out = append(out, toks[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, toks[start:])
+}
+
+// constCond reports whether c is alias.col = literal, and returns it as
+// col = literal.
+func constCond(c []token, alias string) (string, bool) {
+	var sig []token
+	for _, t := range c {
+		if t.kind != ' ' {
+			sig = append(sig, t)
+		}
+	}
+	if len(sig) != 5 || sig[0].text != alias || sig[1].text != "." || sig[2].kind != 'w' || sig[3].text != "=" {
+		return "", false
+	}
+	lit := sig[4]
+	isNum := lit.kind == 'w' && lit.text[0] >= '0' && lit.text[0] <= '9'
+	if !isNum && !(lit.kind == 's' && lit.text[0] == '\'') {
+		return "", false
+	}
+	return sig[2].text + " = " + lit.text, true
 }
 
 type token struct {

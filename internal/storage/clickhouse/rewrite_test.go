@@ -20,5 +20,12 @@ func TestLegacySQL(t *testing.T) {
 		"SELECT bkt, g0, count(*) AS n FROM s GROUP BY bkt, g0\nUNION ALL\nSELECT NULL, g0, count(*) AS n FROM s GROUP BY g0")
 	f("SELECT bkt AS b, count(*) FROM s GROUP BY GROUPING SETS ((bkt), ())",
 		"SELECT bkt AS b, count(*) FROM s GROUP BY bkt\nUNION ALL\nSELECT NULL AS b, count(*) FROM s ")
+	f("SELECT max(a), min(x(b)), sum(c), groupBitOr(d), uniqExact(e) FROM t",
+		"SELECT max(toNullable(a)), min(toNullable(x(b))), sum(toNullable(c)), groupBitOr(toUInt64(d)), ifNull(uniqExact(e), 0) FROM t")
+	f("SELECT count(DISTINCT a), count(*) FROM t", "SELECT ifNull(count(DISTINCT a), 0), count(*) FROM t")
+	f("SELECT max(a) FROM (SELECT k, min(b) AS a FROM t GROUP BY k)", "SELECT max(toNullable(a)) FROM (SELECT k, min(b) AS a FROM t GROUP BY k)")
+	f("SELECT hit.id FROM hit JOIN users u ON u.project_id = 1 AND u.amplitude_id = hit.id ORDER BY hit.id",
+		"SELECT hit.id FROM hit JOIN (SELECT * FROM users WHERE project_id = 1) AS u ON u.amplitude_id = hit.id ORDER BY hit.id")
+	f("SELECT 1 FROM a JOIN b x ON x.k = a.k", "SELECT 1 FROM a JOIN b x ON x.k = a.k")
 	f("SELECT a FROM t UNION ALL SELECT b FROM u", "SELECT a FROM t \nUNION ALL\n SELECT b FROM u")
 }
