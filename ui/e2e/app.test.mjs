@@ -311,6 +311,7 @@ step('save charts, put them on a dashboard, arrange it', async () => {
   await page.getByLabel('Name').fill('Plays, whole range');
   await page.getByRole('button', { name: 'Save as new' }).click();
   await page.waitForURL((u) => u.pathname !== `/projects/${state.pid}/charts/${state.chartId}` && /charts\/\d+/.test(u.pathname));
+  await page.getByRole('heading', { name: 'Plays, whole range' }).waitFor();
   await page.getByLabel('Add to dashboard').selectOption({ label: 'Plays by platform dashboard' });
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   await page.getByText(/Added to/).waitFor();
@@ -433,11 +434,32 @@ step('look up a user: search, profile, activity by session', async () => {
   await shot('20-user-profile');
 });
 
+step('the app is keyboard reachable', async () => {
+  await page.goto(`/projects/${state.pid}/chart`);
+  await page.getByTestId('result-table').waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+  // Tab walks through the builder's controls to the visualisation tabs, and Enter picks one.
+  const seen = [];
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    const label = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') || document.activeElement?.textContent || '');
+    seen.push(label);
+    if (label === 'Bar') break;
+  }
+  assert.equal(seen.at(-1), 'Bar', 'reached the Bar tab by keyboard: ' + seen.join(' | '));
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/viz=bar/);
+  await shot('21-keyboard-focus');
+});
+
 step('log out ends the session', async () => {
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL('**/login');
   await page.goto(`/projects/${state.pid}/charts`);
   await page.waitForURL(/\/login\?next=/);
-  await shot('21-login');
+  await shot('22-login');
   assert.deepEqual(page.jsErrors, []);
 });

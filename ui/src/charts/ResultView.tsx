@@ -48,6 +48,12 @@ export function ResultView({ def, result, viz, height = 360, table = true }: {
   }
   return (
     <div className="result">
+      {def.type === 'funnel' && viz === 'time_to_convert' && (result as FunnelResult).series[0] && (
+        <div className="figures">
+          <span>Median time to convert <strong>{formatDuration((result as FunnelResult).series[0].median_convert_ms)}</strong></span>
+          <span>Average <strong>{formatDuration((result as FunnelResult).series[0].avg_convert_ms)}</strong></span>
+        </div>
+      )}
       {option && <EChart option={option} label={`${def.type} chart`}
         height={def.type === 'retention' && viz !== 'curve' && table ? retentionGridHeight(result as RetentionResult, height) : height} />}
       {(table || !option) && <ResultTableFor def={def} result={result} />}

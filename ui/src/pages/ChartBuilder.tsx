@@ -116,8 +116,10 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
             <span className="muted small">{rangeLabel(def.range)} · {project?.time_zone ?? 'UTC'}</span>
             <span className="spacer" />
             {result.isFetching && <span className="muted small" role="status">Updating…</span>}
-            <button type="button" disabled={!result.data} onClick={() => result.data && download(`${saved?.name ?? def.type}.csv`, resultCSV(cleanDefinition(def), result.data.result))}>Download CSV</button>
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(location.href)} title="Copy a link to this exact view">Copy link</button>
+            <span className="actions">
+              <button type="button" disabled={!result.data} onClick={() => result.data && download(`${saved?.name ?? def.type}.csv`, resultCSV(cleanDefinition(def), result.data.result))}>Download CSV</button>
+              <button type="button" onClick={() => void navigator.clipboard?.writeText(location.href)} title="Copy a link to this exact view">Copy link</button>
+            </span>
           </div>
           {pending.type !== def.type ? (
             <Spinner label="Running the analysis…" />
