@@ -78,22 +78,74 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 	c := &compiler{d: e.d, project: p.ID}
 	n := len(f.Steps)
 	nbits := uint(n + len(f.Exclusions))
-	var maskParts, any []string
+	// Each step and exclusion: its event type, conditions and bit.
+	type part struct {
+		typ   string
+		conds []string
+		bit   uint64
+	}
+	var parts []part
 	for i, st := range f.Steps {
 		var extra []Filter
 		if i == 0 || f.Order == OrderAny {
 			extra = seg.Filters
 		}
-		cond := c.stepCond(st.EventType, st.Filters, extra)
-		maskParts = append(maskParts, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", cond, uint64(1)<<uint(i)))
-		any = append(any, cond)
+		parts = append(parts, part{st.EventType, append(c.filters(st.Filters), c.filters(extra)...), uint64(1) << uint(i)})
 	}
 	for i, x := range f.Exclusions {
-		cond := c.stepCond(x.EventType, x.Filters, nil)
-		maskParts = append(maskParts, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", cond, uint64(1)<<uint(n+i)))
-		any = append(any, cond)
+		parts = append(parts, part{x.EventType, c.filters(x.Filters), uint64(1) << uint(n+i)})
 	}
-	mask := "(" + strings.Join(maskParts, " + ") + ")"
+	raw := true // every part names a raw event type
+	var types []string
+	for _, pt := range parts {
+		if pt.typ == EventAll || pt.typ == EventActive {
+			raw = false
+		} else if !slices.Contains(types, pt.typ) {
+			types = append(types, pt.typ)
+		}
+	}
+	var mask string
+	var any []string
+	if raw {
+		// One CASE on the event type (cheaper than a CASE per part), each
+		// branch summing the bits of its parts whose filters hold.
+		var b strings.Builder
+		b.WriteString("(CASE ev.event_type")
+		filtered := false
+		for _, typ := range types {
+			var bits []string
+			var fixed uint64
+			for _, pt := range parts {
+				switch {
+				case pt.typ != typ:
+				case len(pt.conds) == 0:
+					fixed |= pt.bit
+				default:
+					filtered = true
+					bits = append(bits, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", and(pt.conds), pt.bit))
+					any = append(any, "(ev.event_type = "+e.d.String(typ)+" AND "+and(pt.conds)+")")
+				}
+			}
+			if fixed != 0 {
+				bits = append(bits, strconv.FormatUint(fixed, 10))
+				any = append(any, "ev.event_type = "+e.d.String(typ))
+			}
+			fmt.Fprintf(&b, " WHEN %s THEN %s", e.d.String(typ), strings.Join(bits, " + "))
+		}
+		b.WriteString(" ELSE 0 END)")
+		mask = b.String()
+		if !filtered {
+			any = []string{"ev.event_type IN (" + c.list(types) + ")"}
+		}
+	} else {
+		var maskParts []string
+		for _, pt := range parts {
+			cond := "(" + and(append([]string{c.typeCond(pt.typ)}, pt.conds...)) + ")"
+			maskParts = append(maskParts, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", cond, pt.bit))
+			any = append(any, cond)
+		}
+		mask = "(" + strings.Join(maskParts, " + ") + ")"
+	}
 	end := to + f.window()
 	where := []string{fmt.Sprintf("ev.project_id = %d AND ev.event_time >= %d AND ev.event_time <= %d", p.ID, from, end)}
 	if f.Order == OrderExact {

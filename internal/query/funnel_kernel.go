@@ -1,6 +1,7 @@
 package query
 
 import (
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
@@ -310,11 +311,18 @@ func (w *worker) fold(u *userSeq) {
 		w.bkt[i] = chain{pos: w.bpos[i*k.n : (i+1)*k.n]}
 	}
 	bestLvl, bestEntry := 0, -1
+	b, bEnd := -1, int64(0) // the bucket of the current entry, and its end
 	for s := 0; s < len(its); s++ {
 		if !entry(s) {
 			continue
 		}
-		b := bucketOf(k.buckets, its[s].t)
+		if its[s].t >= bEnd || b < 0 {
+			b = bucketOf(k.buckets, its[s].t)
+			bEnd = int64(math.MaxInt64)
+			if b >= 0 {
+				bEnd = k.buckets[b+1]
+			}
+		}
 		if bestLvl == k.n && (b < 0 || w.bkt[b].level == k.n) {
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +59,26 @@ func medianRuns(b *testing.B, fn func(context.Context) error) {
 	// on other load on the machine; on an idle 2-core machine the wall
 	// time is about half of it, or more where work does not overlap.
 	b.ReportMetric(float64(cpu[len(cpu)/2].Microseconds())/1000, "cpu-ms")
+	if hwm := peakRSS(); hwm > 0 {
+		b.ReportMetric(float64(hwm)/(1<<20), "peak-rss-MB")
+	}
+}
+
+// peakRSS is the process's peak resident set size in bytes (Linux
+// VmHWM; 0 elsewhere). It includes the DuckDB buffer pool: run one case
+// per process (-bench with a single case) to read one case's peak.
+func peakRSS() int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // BenchmarkFunnelEngine times funnels, retention and sessions on the
