@@ -26,6 +26,7 @@ Commands:
   demo      generate the demo music app's events and send them to a server
   users     create an administrator or reset a password
   merges    list or undo identity merges of a user
+  migrate   copy the embedded event store to ClickHouse (resumable)
   version   print the version
 
 Run 'crest <command> --help' for a command's flags.
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runUsers(ctx, rest, stdout, stderr)
 	case "merges":
 		return runMerges(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
 	case "version":
 		return runVersion(rest, stdout, stderr)
 	case "-h", "--help", "help":
