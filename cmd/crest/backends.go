@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/crest-analytics/crest/internal/config"
+	"github.com/crest-analytics/crest/internal/identity"
 	"github.com/crest-analytics/crest/internal/meta"
 	"github.com/crest-analytics/crest/internal/meta/postgres"
 	"github.com/crest-analytics/crest/internal/meta/sqlite"
 	"github.com/crest-analytics/crest/internal/query"
+	"github.com/crest-analytics/crest/internal/route"
 	"github.com/crest-analytics/crest/internal/storage"
 	"github.com/crest-analytics/crest/internal/storage/clickhouse"
 	"github.com/crest-analytics/crest/internal/storage/duckdb"
@@ -44,13 +47,58 @@ func openStorage(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.Node == "" {
+		opts.Node = cfg.Node
+	}
+	if base, err := idBase(cfg); err != nil {
+		return nil, nil, err
+	} else if base > 0 {
+		// The pipeline's counters (identity.CounterNextAmplitudeID and
+		// the pipeline's "next_seq") start in this node's range.
+		opts.CounterFloor = map[string]int64{identity.CounterNextAmplitudeID: base, "next_seq": base}
+	}
 	db, err := clickhouse.Open(ctx, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open event store: %w", err)
 	}
 	logger.Info("event store: clickhouse", "addr", opts.Addr, "database", opts.Database, "node", opts.Node,
 		"cluster", opts.Cluster, "server_version", db.ServerVersion())
-	return db, query.ClickHouse{}, nil
+	return db, query.ClickHouse{Legacy: db.LegacyJSON()}, nil
+}
+
+// idBase is the first amplitude_id and seq of this node: node i of the
+// sorted peer names mints ids from i<<40, so nodes sharing ClickHouse
+// never mint the same id (2^40 ids per node).
+func idBase(cfg *config.Config) (int64, error) {
+	if cfg.Peers == "" {
+		return 0, nil
+	}
+	r, err := newRouter(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return int64(r.Index(cfg.Node)) << 40, nil
+}
+
+// newRouter returns the ingestion router of a multi-node installation
+// (cfg.Peers set), or nil.
+func newRouter(cfg *config.Config) (*route.Router, error) {
+	if cfg.Peers == "" {
+		return nil, nil
+	}
+	peers, err := route.ParsePeers(cfg.Peers)
+	if err != nil {
+		return nil, err
+	}
+	return route.New(cfg.Node, peers, nil)
+}
+
+// routeIngest puts an ingestion handler behind r, if any.
+func routeIngest(r *route.Router, h http.Handler) http.Handler {
+	if r == nil {
+		return h
+	}
+	return r.Wrap(h)
 }
 
 // openMeta opens the metadata store cfg.Meta names (sqlite, the

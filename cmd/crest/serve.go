@@ -139,12 +139,16 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 			fmt.Fprintf(w, "{\"status\":%q,\"wal_durable\":%d,\"applied\":%d}\n", status, log.Durable(), pipe.Applied())
 		})},
 	}
+	router, err := newRouter(cfg)
+	if err != nil {
+		return err
+	}
 	for _, r := range ingester.Routes() {
 		path := r.Path
 		if path == "/" {
 			path = "/{$}" // the legacy upload is the root path only
 		}
-		routes = append(routes, api.Route{Method: r.Method, Path: path, Rule: api.IngestKey, Handler: recoverIngest(r.Handler, logger)})
+		routes = append(routes, api.Route{Method: r.Method, Path: path, Rule: api.IngestKey, Handler: recoverIngest(routeIngest(router, r.Handler), logger)})
 	}
 	// The read APIs, the web app's own endpoints and the web app itself
 	// (its "/" route matches every path no other route takes, except

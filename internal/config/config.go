@@ -57,6 +57,12 @@ type Config struct {
 	// a file in DataDir; also when empty) or a postgres:// URL
 	// (CREST_META).
 	Meta string
+	// Node names this node among several sharing ClickHouse
+	// (CREST_NODE); Peers lists every node as name=URL, comma-separated,
+	// this one included (CREST_PEERS). With Peers set, ingested events
+	// are routed to the node owning their device (docs/scale-out.md).
+	Node  string
+	Peers string
 }
 
 // Register defines the flags of c on fs, with defaults taken from the
@@ -78,6 +84,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 		"always mark session cookies Secure, e.g. behind a TLS proxy (CREST_SECURE_COOKIES)")
 	fs.StringVar(&c.Storage, "storage", env("CREST_STORAGE", "duckdb"), "event `store`: duckdb or clickhouse://host:9000/db (CREST_STORAGE)")
 	fs.StringVar(&c.Meta, "meta", env("CREST_META", "sqlite"), "metadata `store`: sqlite or postgres://user:pass@host/db (CREST_META)")
+	fs.StringVar(&c.Node, "node", env("CREST_NODE", ""), "this node's `name` among several (CREST_NODE)")
+	fs.StringVar(&c.Peers, "peers", env("CREST_PEERS", ""), "every node as `name=URL,...`, to route ingestion by device (CREST_PEERS)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("CREST_PPROF_ADDR", ""),
 		"serve net/http/pprof on this `address`, e.g. 127.0.0.1:6060 (CREST_PPROF_ADDR)")
 }
@@ -103,6 +111,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Meta != "" && c.Meta != "sqlite" && !strings.HasPrefix(c.Meta, "postgres://") && !strings.HasPrefix(c.Meta, "postgresql://") {
 		return fmt.Errorf("meta %q: want sqlite or a postgres:// URL", c.Meta)
+	}
+	if c.Peers != "" && c.Node == "" {
+		return errors.New("peers: needs --node")
 	}
 	if c.GeoIPDB != "" {
 		if _, err := os.Stat(c.GeoIPDB); err != nil {

@@ -38,6 +38,10 @@ type Options struct {
 	// DDL and the clean-up of failed units that a Distributed table
 	// cannot do. Required with Cluster.
 	Shards []string
+	// CounterFloor, when set, is the least value Counters reports for
+	// each named counter: several nodes sharing a database start their
+	// id counters in disjoint ranges (docs/scale-out.md).
+	CounterFloor map[string]int64
 }
 
 // ParseDSN reads a URL of the form

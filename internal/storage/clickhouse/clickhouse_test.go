@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/crest-analytics/crest/internal/storage"
 	"github.com/crest-analytics/crest/internal/storage/storagetest"
 )
 
@@ -74,4 +75,22 @@ func TestConformanceSharded(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Backend {
 		return openWith(t, testOptions(t, "CREST_TEST_CLICKHOUSE_SHARDED"))
 	})
+}
+
+func TestCounterFloor(t *testing.T) {
+	o := testOptions(t, "CREST_TEST_CLICKHOUSE")
+	o.Node = "b"
+	o.CounterFloor = map[string]int64{"next_amplitude_id": 1 << 40}
+	db := openWith(t, o)
+	defer db.Close()
+	c, err := db.Counters(t.Context())
+	if err != nil || c["next_amplitude_id"] != 1<<40 {
+		t.Fatalf("Counters = %v, %v; want the floor", c, err)
+	}
+	if err := db.Apply(t.Context(), &storage.Unit{Position: 1, Counters: map[string]int64{"next_amplitude_id": 1<<40 + 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := db.Counters(t.Context()); err != nil || c["next_amplitude_id"] != 1<<40+5 {
+		t.Fatalf("Counters = %v, %v; want the stored value above the floor", c, err)
+	}
 }

@@ -17,7 +17,8 @@ func (d *DB) AppliedPosition(ctx context.Context) (uint64, error) {
 	return d.readPosition(ctx)
 }
 
-// Counters returns this node's sequence counters as last applied.
+// Counters returns this node's sequence counters as last applied, each
+// at least its Options.CounterFloor.
 func (d *DB) Counters(ctx context.Context) (map[string]int64, error) {
 	out := make(map[string]int64)
 	err := d.each(ctx, "counters", "SELECT name, value FROM counters_rows FINAL WHERE node = ?", func(rows *sql.Rows) error {
@@ -31,6 +32,9 @@ func (d *DB) Counters(ctx context.Context) (map[string]int64, error) {
 	}, d.opts.Node)
 	if err != nil {
 		return nil, err
+	}
+	for name, floor := range d.opts.CounterFloor {
+		out[name] = max(out[name], floor)
 	}
 	return out, nil
 }
