@@ -1,8 +1,10 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"slices"
@@ -34,10 +36,76 @@ const packBits = 20
 // seqJob is one user for a worker: either the list text to parse or
 // the items already read.
 type seqJob struct {
-	uid   int64
-	first int64 // first_seen, new-user funnels
-	texts []string
-	items []item
+	uid    int64
+	first  int64 // first_seen, new-user funnels
+	texts  []string
+	groups [][2]string // grouped lists: the group-by step's packed values and their values
+	items  []item
+}
+
+// interner numbers group values; workers share it.
+type interner struct {
+	mu     sync.Mutex
+	ids    map[string]int32
+	labels []string
+}
+
+func (in *interner) id(v string) int32 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	id, ok := in.ids[v]
+	if !ok {
+		id = int32(len(in.labels))
+		in.ids[v] = id
+		in.labels = append(in.labels, v)
+	}
+	return id
+}
+
+// assignGroups sets the group id of the items of the group-by step from
+// the aligned lists of its packed values and values. nums are the
+// items' packed values (sorted, as the items).
+func assignGroups(k *funnelKernel, items []item, nums []int64, lists [][2]string, in *interner, ps []int64) ([]int64, error) {
+	type pair struct {
+		p int64
+		g string
+	}
+	var pairs []pair
+	for _, l := range lists {
+		ps = ps[:0]
+		var err error
+		if ps, err = parseList(l[0], ps); err != nil {
+			return ps, err
+		}
+		var gs []*string
+		if err := json.Unmarshal([]byte(l[1]), &gs); err != nil {
+			return ps, fmt.Errorf("funnel: group values: %w", err)
+		}
+		if len(gs) != len(ps) {
+			return ps, fmt.Errorf("funnel: %d group values for %d events", len(gs), len(ps))
+		}
+		for i, p := range ps {
+			v := None
+			if gs[i] != nil {
+				v = *gs[i]
+			}
+			pairs = append(pairs, pair{p, v})
+		}
+	}
+	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(a.p, b.p) })
+	bit := k.stepBits[k.gStep]
+	for i := range items {
+		if items[i].mask&bit == 0 {
+			continue
+		}
+		j, ok := slices.BinarySearchFunc(pairs, nums[i], func(a pair, p int64) int { return cmp.Compare(a.p, p) })
+		v := None
+		if ok {
+			v = pairs[j].g
+		}
+		items[i].g = in.id(v)
+	}
+	return ps, nil
 }
 
 // funnelSource describes one fetch.
@@ -62,6 +130,15 @@ func listText(d Dialect, x string) string {
 	// DuckDB's JSON writer renders the list faster than a cast of the
 	// list to VARCHAR (docs/funnels.md).
 	return "CAST(to_json(list(" + x + ")) AS VARCHAR)"
+}
+
+// listTextIf is listText over the rows where cond holds, as JSON (NULL
+// when none does).
+func listTextIf(d Dialect, x, cond string) string {
+	if d.Name() == "clickhouse" {
+		return "toJSONString(groupArrayIf(" + x + ", " + cond + "))"
+	}
+	return "CAST(to_json(list(" + x + ") FILTER (WHERE " + cond + ")) AS VARCHAR)"
 }
 
 // stepCond is the SQL condition of an event type and filters.
@@ -154,7 +231,7 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 		where = append(where, "("+strings.Join(any, " OR ")+")")
 	}
 	src := funnelSource{nbits: nbits, base: from, group: f.GroupBy != nil, hold: len(f.Hold) > 0}
-	src.packed = !src.group && nbits <= packBits
+	src.packed = nbits <= packBits
 	src.newU = f.NewUsers != "" || seg.Users == "new"
 	src.canon = src.newU
 	src.unit = 1
@@ -180,6 +257,12 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 	if src.packed {
 		cols = append(cols, fmt.Sprintf("(%s - %d) * %d + %s AS p", e.d.IntDiv("ev.event_time", strconv.FormatInt(src.unit, 10)), floorDiv(from, src.unit), int64(1)<<nbits, mask))
 		src.base = floorDiv(from, src.unit) * src.unit
+		if src.group {
+			// The group-by step's events, with their values: two more
+			// lists, aligned with each other.
+			gp := parts[f.GroupBy.Step-1]
+			cols = append(cols, f.GroupBy.text(e.d)+" AS g", "("+and(append([]string{c.typeCond(gp.typ)}, gp.conds...))+") AS gb")
+		}
 	} else {
 		cols = append(cols, "ev.event_time AS t", mask+" AS k")
 		if src.group {
@@ -213,7 +296,11 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 	}
 	var q string
 	if src.packed {
-		q = "SELECT " + strings.Join(append(sel, listText(e.d, "e.p")), ", ") + " FROM e" + join + " GROUP BY " + strings.Join(key, ", ")
+		sel = append(sel, listText(e.d, "e.p"))
+		if src.group {
+			sel = append(sel, listTextIf(e.d, "e.p", "e.gb"), listTextIf(e.d, "e.g", "e.gb"))
+		}
+		q = "SELECT " + strings.Join(sel, ", ") + " FROM e" + join + " GROUP BY " + strings.Join(key, ", ")
 	} else {
 		sel = append(sel, "e.t", "e.k")
 		if src.group {
@@ -280,6 +367,7 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 	nw := max(runtime.GOMAXPROCS(0), 1)
 	jobs := make(chan []seqJob, 2*nw)
 	workers := make([]*worker, nw)
+	in := &interner{ids: map[string]int32{}}
 	errs := make([]error, nw)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -288,7 +376,7 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 		go func(w *worker, errp *error) {
 			defer wg.Done()
 			var buf []item
-			var nums []int64
+			var nums, ps []int64
 			for batch := range jobs {
 				for _, j := range batch {
 					u := userSeq{items: j.items}
@@ -303,6 +391,12 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 						}
 						slices.Sort(nums)
 						buf = unpack(nums, src.base, src.unit, src.nbits, buf[:0])
+						if src.group {
+							var err error
+							if ps, err = assignGroups(k, buf, nums, j.groups, in, ps); err != nil && *errp == nil {
+								*errp = err
+							}
+						}
 						u.items = buf
 					}
 					u.entryLo, u.entryHi = bounds(j.first)
@@ -311,20 +405,11 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 			}
 		}(workers[i], &errs[i])
 	}
-	var labels []string
-	ids := map[string]int32{}
 	scanErr := e.scanFunnel(rows, src, mg, jobs, func(g sql.NullString) int32 {
-		v := None
-		if g.Valid {
-			v = g.String
+		if !g.Valid {
+			return in.id(None)
 		}
-		id, ok := ids[v]
-		if !ok {
-			id = int32(len(labels))
-			ids[v] = id
-			labels = append(labels, v)
-		}
-		return id
+		return in.id(g.String)
 	})
 	close(jobs)
 	wg.Wait()
@@ -340,7 +425,7 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 	for _, w := range workers[1:] {
 		acc.merge(w.acc)
 	}
-	return acc, labels, nil
+	return acc, in.labels, nil
 }
 
 // jobBatch is the number of users sent to a worker at once.
@@ -397,8 +482,12 @@ func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, mg *merges, jobs c
 	if src.newU {
 		dest = append(dest, &first)
 	}
+	var gp, gg sql.NullString
 	if src.packed {
 		dest = append(dest, &text)
+		if src.group {
+			dest = append(dest, &gp, &gg)
+		}
 	} else {
 		dest = append(dest, &t, &mask)
 		if src.group {
@@ -437,6 +526,7 @@ func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, mg *merges, jobs c
 			order = append(order, k)
 		}
 		p.texts = append(p.texts, j.texts...)
+		p.groups = append(p.groups, j.groups...)
 		p.items = append(p.items, j.items...)
 		return true
 	}
@@ -455,6 +545,9 @@ func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, mg *merges, jobs c
 		}
 		if src.packed {
 			j := seqJob{uid: uid, first: first, texts: []string{text}}
+			if gp.Valid && gg.Valid {
+				j.groups = [][2]string{{gp.String, gg.String}}
+			}
 			if !gather(j, hold.String) {
 				send(j)
 			}
