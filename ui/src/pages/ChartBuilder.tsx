@@ -130,7 +130,7 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
           ) : result.isPending ? (
             <Spinner label="Running the analysis…" />
           ) : (
-            <div className={result.isPlaceholderData ? 'stale' : ''}>
+            <div className={result.isPlaceholderData || JSON.stringify(def) !== JSON.stringify(pending) ? 'stale' : ''}>
               <Boundary key={sent.type}><ResultView def={sent} result={result.data.result} viz={viz} /></Boundary>
             </div>
           )}
