@@ -11,11 +11,15 @@ import (
 // server (Debian's 18.16) runs, with the same meaning: each CTE is
 // inlined as a subquery where it is read, GROUPING SETS become one
 // GROUP BY per set joined by UNION ALL (the columns a set leaves out
-// read NULL), TRUE and FALSE become 1 and 0 and CAST(NULL AS T) becomes
-// CAST(NULL AS Nullable(T)).
+// read NULL), TRUE and FALSE become 1 and 0, CAST(NULL AS T) becomes
+// CAST(NULL AS Nullable(T)), toJSONString (which the query layer uses
+// on arrays of integers or strings) is spelled out, and CASE x WHEN v THEN ... (which 18.16
+// runs as transform(), with constant results only) becomes CASE WHEN
+// (x) = v THEN ....
 func legacySQL(q string) string {
 	toks := lex(q)
 	toks = literals(toks)
+	toks = simpleCase(toks)
 	head, ctes, main := splitWith(toks)
 	if ctes != nil {
 		bodies := map[string][]token{}
@@ -333,6 +337,11 @@ func literals(toks []token) []token {
 			t = token{"1", 'w'}
 		case t.is("FALSE"):
 			t = token{"0", 'w'}
+		case t.is("toJSONString") && i+1 < len(toks) && toks[i+1].text == "(":
+			end := closing(toks, i+1)
+			out = append(out, token{jsonArray(literals(toks[i+2 : end])), 'w'})
+			i = end
+			continue
 		case t.is("NULL"):
 			// CAST ( NULL AS T ) -> CAST ( NULL AS Nullable(T) )
 			p, pp := prev(toks, i), prev(toks, prev(toks, i))
@@ -349,6 +358,106 @@ func literals(toks []token) []token {
 		out = append(out, t)
 	}
 	return out
+}
+
+// simpleCase rewrites CASE x WHEN v THEN r ... END into the searched
+// form CASE WHEN (x) = v THEN r ... END.
+func simpleCase(toks []token) []token {
+	out := make([]token, 0, len(toks))
+	for i := 0; i < len(toks); i++ {
+		if !toks[i].is("CASE") {
+			out = append(out, toks[i])
+			continue
+		}
+		end := caseEnd(toks, i)
+		body := toks[i+1 : end]
+		whens := topWhens(body)
+		if len(whens) == 0 || strings.TrimSpace(join(body[:whens[0]])) == "" {
+			out = append(out, toks[i])
+			out = append(out, simpleCase(body)...)
+		} else {
+			operand := strings.TrimSpace(join(simpleCase(body[:whens[0]])))
+			out = append(out, toks[i], token{" ", ' '})
+			for k, w := range whens {
+				stop := len(body)
+				if k+1 < len(whens) {
+					stop = whens[k+1]
+				}
+				out = append(out, token{"WHEN (" + operand + ") =", 'w'})
+				out = append(out, simpleCase(body[w+1:stop])...)
+			}
+		}
+		if end < len(toks) {
+			out = append(out, toks[end])
+		}
+		i = end
+	}
+	return out
+}
+
+// caseEnd returns the index of the END closing the CASE at i.
+func caseEnd(toks []token, i int) int {
+	depth := 0
+	for j := i; j < len(toks); j++ {
+		switch {
+		case toks[j].is("CASE"):
+			depth++
+		case toks[j].is("END"):
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return len(toks)
+}
+
+// topWhens returns the positions of the WHENs of a CASE body, outside
+// nested CASEs and parentheses.
+func topWhens(body []token) []int {
+	var out []int
+	cases, parens := 0, 0
+	for j, t := range body {
+		switch {
+		case t.text == "(":
+			parens++
+		case t.text == ")":
+			parens--
+		case t.is("CASE"):
+			cases++
+		case t.is("END"):
+			cases--
+		case cases == 0 && parens == 0 && t.is("WHEN"):
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// jsonArray renders the array expression arg as JSON without
+// toJSONString: elements as text, quoted and escaped when they are
+// strings, null for NULL. groupArray skips NULLs, so an argument
+// groupArray(x) or groupArrayIf(x, c) collects tuple(x) instead, which
+// keeps them. Both branches type-check whatever the array holds; the
+// type test is a constant.
+func jsonArray(arg []token) string {
+	arr, elem := strings.TrimSpace(join(arg)), "x"
+	if n := next(arg, 0); n+1 < len(arg) && (arg[n].is("groupArray") || arg[n].is("groupArrayIf")) && arg[n+1].text == "(" &&
+		closing(arg, n+1) == prev(arg, len(arg)) {
+		params := splitTop(arg[n+2 : closing(arg, n+1)])
+		rest := ""
+		for _, p := range params[1:] {
+			rest += ", " + strings.TrimSpace(join(p))
+		}
+		arr = arg[n].text + "(tuple(" + strings.TrimSpace(join(params[0])) + ")" + rest + ")"
+		elem = "tupleElement(x, 1)"
+	}
+	strs := "arrayMap(x -> toString(" + elem + "), " + arr + ")"
+	quote := "concat('\"', replaceAll(replaceAll(s, '\\\\', '\\\\\\\\'), '\"', '\\\\\"'), '\"')"
+	quoted := "arrayMap(s -> ifNull(" + quote + ", 'null'), " + strs + ")"
+	plain := "arrayMap(s -> ifNull(s, 'null'), " + strs + ")"
+	return "if(toTypeName(" + arr + ") LIKE '%String%', concat('[', arrayStringConcat(" + quoted + ", ','), ']'), " +
+		"concat('[', arrayStringConcat(" + plain + ", ','), ']'))"
 }
 
 type cte struct {

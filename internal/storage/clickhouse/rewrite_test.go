@@ -27,5 +27,7 @@ func TestLegacySQL(t *testing.T) {
 	f("SELECT hit.id FROM hit JOIN users u ON u.project_id = 1 AND u.amplitude_id = hit.id ORDER BY hit.id",
 		"SELECT hit.id FROM hit JOIN (SELECT * FROM users WHERE project_id = 1) AS u ON u.amplitude_id = hit.id ORDER BY hit.id")
 	f("SELECT 1 FROM a JOIN b x ON x.k = a.k", "SELECT 1 FROM a JOIN b x ON x.k = a.k")
+	f("SELECT (CASE ev.event_type WHEN 'a' THEN CASE WHEN x THEN 1 ELSE 0 END + 2 WHEN 'b' THEN 4 ELSE 0 END), CASE WHEN y THEN 1 END",
+		"SELECT (CASE WHEN (ev.event_type) = 'a' THEN CASE WHEN x THEN 1 ELSE 0 END + 2 WHEN (ev.event_type) = 'b' THEN 4 ELSE 0 END), CASE WHEN y THEN 1 END")
 	f("SELECT a FROM t UNION ALL SELECT b FROM u", "SELECT a FROM t \nUNION ALL\n SELECT b FROM u")
 }
