@@ -16,6 +16,16 @@ import (
 // server fails the test; elsewhere the test is skipped with a message.
 func testOptions(t *testing.T, env string) Options {
 	t.Helper()
+	return freshOptions(t, env)
+}
+
+func benchOptions(b *testing.B) Options {
+	b.Helper()
+	return freshOptions(b, "CREST_TEST_CLICKHOUSE")
+}
+
+func freshOptions(t testing.TB, env string) Options {
+	t.Helper()
 	dsn := os.Getenv(env)
 	if dsn == "" {
 		if os.Getenv("CI") == "true" {
