@@ -359,11 +359,26 @@ step('settings: members with roles, keys, invitations', async () => {
     await page.getByTestId('members').getByRole('cell', { name: who.email }).waitFor();
   }
   await page.getByRole('button', { name: 'Create invitation link' }).click();
-  assert.match(await page.getByLabel('Invitation link').textContent(), /\/invite\/\S+/);
+  state.invite = await page.getByLabel('Invitation link').textContent();
+  assert.match(state.invite, /\/invite\/\S+/);
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Rotate secret key' }).click();
   await page.getByText(/New secret key/).waitFor();
   await shot('15-settings');
+});
+
+step('an invitation link signs a new person up into the organisation', async () => {
+  const p = await newPage();
+  await p.goto(state.invite);
+  await p.getByRole('heading', { name: 'Join Acme Music' }).waitFor();
+  await p.getByLabel('Email').fill('invited@example.com');
+  await p.getByLabel('Choose a password').fill('invited password 123');
+  await shot('16-invitation', p);
+  await p.getByRole('button', { name: 'Create account and join' }).click();
+  await p.waitForURL(/\/projects\/\d+/);
+  await p.getByText('invited@example.com').waitFor();
+  assert.equal(await p.locator('.role').textContent(), 'member');
+  await p.context().close();
 });
 
 step('the share link opens the same dashboard for another member', async () => {
@@ -374,7 +389,7 @@ step('the share link opens the same dashboard for another member', async () => {
   assert.equal(await p.getByTestId('dashboard-tile').count(), 3);
   assert.equal(await p.getByLabel('Same date range for every chart').isChecked(), true);
   assert.equal(await p.getByRole('button', { name: 'Edit dashboard' }).count(), 1, 'members may edit');
-  await shot('16-shared-dashboard-member', p);
+  await shot('17-shared-dashboard-member', p);
   assert.deepEqual(p.jsErrors, []);
   await p.context().close();
 });
@@ -388,14 +403,14 @@ step('a viewer can look but not edit, and the API refuses', async () => {
   await p.getByTestId('result-table').getByRole('rowheader', { name: /Play Song · Web/ }).first().waitFor();
   assert.equal(await p.getByTestId('result-table').getByRole('rowheader', { name: /Any Active Event/ }).count(), 0);
   assert.equal(await p.getByRole('button', { name: /Save/ }).count(), 0);
-  await shot('17-viewer-chart', p);
+  await shot('18-viewer-chart', p);
   await p.goto(new URL(state.dashboardUrl).pathname);
   await p.getByTestId('dashboard-tile').first().waitFor();
   assert.equal(await p.getByRole('button', { name: 'Edit dashboard' }).count(), 0);
   await p.goto(`/projects/${state.pid}/charts`);
   await p.getByRole('link', { name: 'Plays by platform' }).waitFor();
   assert.equal(await p.getByRole('button', { name: 'Delete' }).count(), 0);
-  await shot('18-viewer-charts', p);
+  await shot('19-viewer-charts', p);
   const status = await p.evaluate(async ({ pid, id }) => {
     const csrf = document.cookie.split('; ').find((c) => c.startsWith('crest_csrf='))?.split('=')[1] ?? '';
     const r = await fetch(`/api/v1/projects/${pid}/charts/${id}`, {
@@ -420,7 +435,7 @@ step('look up a user: search, profile, activity by session', async () => {
   await page.getByLabel('Find').fill(uid);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL(/q=user-/);
-  await shot('19-user-search');
+  await shot('20-user-search');
   await page.getByTestId('user-results').getByRole('link', { name: uid }).click();
   await page.waitForURL(/users\/\d+/);
   await page.getByRole('heading', { name: uid }).waitFor();
@@ -428,7 +443,7 @@ step('look up a user: search, profile, activity by session', async () => {
   await page.getByRole('heading', { name: 'User properties' }).waitFor();
   await page.getByTestId('session').first().getByRole('button').first().click();
   await page.locator('pre.json').first().waitFor();
-  await shot('20-user-profile');
+  await shot('21-user-profile');
 });
 
 step('the app is keyboard reachable', async () => {
@@ -449,7 +464,7 @@ step('the app is keyboard reachable', async () => {
   assert.equal(seen.at(-1), 'Bar', 'reached the Bar tab by keyboard: ' + seen.join(' | '));
   await page.keyboard.press('Enter');
   await page.waitForURL(/viz=bar/);
-  await shot('21-keyboard-focus');
+  await shot('22-keyboard-focus');
 });
 
 step('log out ends the session', async () => {
@@ -457,6 +472,6 @@ step('log out ends the session', async () => {
   await page.waitForURL('**/login');
   await page.goto(`/projects/${state.pid}/charts`);
   await page.waitForURL(/\/login\?next=/);
-  await shot('22-login');
+  await shot('23-login');
   assert.deepEqual(page.jsErrors, []);
 });
