@@ -74,7 +74,7 @@ func scaleOutEnv(t *testing.T) (chURL, pgURL string) {
 
 // startAt starts crest serve on a chosen port (startServer picks its
 // own; the nodes must know each other's addresses before they start).
-func startAt(t *testing.T, port int, dataDir string, extraArgs ...string) *server {
+func startAt(t testing.TB, port int, dataDir string, extraArgs ...string) *server {
 	t.Helper()
 	args := append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir}, extraArgs...)
 	cmd := exec.Command(binary(t), args...)
