@@ -1,12 +1,21 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { BrowserRouter } from 'react-router-dom';
 import { ApiError } from './api/client';
 import { App } from './App';
 import './styles.css';
 
 const queryClient = new QueryClient({
+  // A session that ends while a project page is open (expired, revoked,
+  // logged out elsewhere) sends the person to log in, then back.
+  queryCache: new QueryCache({
+    onError: (e) => {
+      if (e instanceof ApiError && e.status === 401 && location.pathname.startsWith('/projects/')) {
+        location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
+      }
+    },
+  }),
   defaultOptions: {
     queries: {
       staleTime: 30_000,

@@ -70,7 +70,7 @@ function ResultTableFor({ def, result }: { def: Definition; result: AnyResult })
 }
 
 export function ResultTable({ result, format }: { result: Result; format?: string }) {
-  const fmt = (v: number) => formatValue(v, format ?? undefined);
+  const fmt = (v: number, f?: string) => formatValue(v, f || format || undefined);
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label="Result table">
       <table className="grid result-table" data-testid="result-table">
@@ -81,8 +81,8 @@ export function ResultTable({ result, format }: { result: Result; format?: strin
           {result.series.map((s, i) => (
             <tr key={i}>
               <th scope="row" title={seriesLabel(s)}>{seriesLabel(s)}</th>
-              <td className="num strong">{fmt(s.collapsed)}</td>
-              {s.values.map((v, j) => <td key={j} className="num">{fmt(v)}</td>)}
+              <td className="num strong">{fmt(s.collapsed, s.format)}</td>
+              {s.values.map((v, j) => <td key={j} className="num">{fmt(v, s.format)}</td>)}
             </tr>
           ))}
         </tbody>
