@@ -58,11 +58,6 @@ type Handler struct {
 // <head>, and without it they go before </head>.
 const placeholder = "<!--crest-settings-->"
 
-// uiRoots are the first path segments of the app's client-side routes.
-var uiRoots = map[string]bool{
-	"": true, "index.html": true, "setup": true, "login": true, "invite": true, "projects": true,
-}
-
 // New returns the handler for the embedded app (or opts.Files).
 func New(opts Options) (*Handler, error) {
 	files := opts.Files
@@ -83,10 +78,15 @@ func New(opts Options) (*Handler, error) {
 	return &Handler{opts: opts, files: files, index: index}, nil
 }
 
-// IsUIRoute reports whether p is one of the app's client-side routes.
+// IsUIRoute reports whether p is one of the app's client-side routes:
+// its first path segment is one the app's router knows.
 func IsUIRoute(p string) bool {
 	first, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	return uiRoots[first]
+	switch first {
+	case "", "index.html", "setup", "login", "invite", "projects":
+		return true
+	}
+	return false
 }
 
 // ServeHTTP implements http.Handler.
