@@ -155,7 +155,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	// /api/ paths, which stay JSON 404s).
 	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, dialect), Logger: logger})...)
 	routes = append(routes, webapp.Routes(webapp.Deps{Meta: metaStore, Querier: store, Dialect: dialect, Logger: logger})...)
-	webApp, err := web.New(web.Options{Version: version})
+	webApp, err := web.New(web.Options{Version: version, HTTPS: cfg.SecureCookies})
 	if err != nil {
 		return err
 	}

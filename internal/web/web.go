@@ -36,6 +36,9 @@ type Options struct {
 	// ServerURL is the URL SDK snippets send events to. Empty: the
 	// scheme and host of each request.
 	ServerURL string
+	// HTTPS says clients reach the server over TLS (a TLS proxy in front),
+	// for the scheme of a ServerURL taken from the request.
+	HTTPS bool
 	// Files replaces the embedded dist directory (tests).
 	Files fs.FS
 }
@@ -155,7 +158,7 @@ func concat(a []byte, mid string, b []byte) []byte {
 func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	s := Settings{ServerURL: h.opts.ServerURL, Version: h.opts.Version}
 	if s.ServerURL == "" {
-		s.ServerURL = requestOrigin(r)
+		s.ServerURL = requestOrigin(r, h.opts.HTTPS)
 	}
 	page, err := h.Page(s)
 	if err != nil {
@@ -176,10 +179,12 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(page)
 }
 
-// requestOrigin is the scheme and host the browser used.
-func requestOrigin(r *http.Request) string {
+// requestOrigin is the scheme and host the browser used. The
+// X-Forwarded-Proto header is honoured: it only changes what the caller's
+// own page shows.
+func requestOrigin(r *http.Request, https bool) string {
 	scheme := "http"
-	if r.TLS != nil {
+	if https || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host

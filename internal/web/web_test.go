@@ -62,6 +62,34 @@ func TestServe(t *testing.T) {
 	}
 }
 
+func TestServerURLScheme(t *testing.T) {
+	cases := []struct {
+		https bool
+		proto string
+		want  string
+	}{
+		{false, "", "http://crest.test"},
+		{true, "", "https://crest.test"},
+		{false, "https", "https://crest.test"},
+		{false, "http", "http://crest.test"},
+	}
+	for _, c := range cases {
+		h, err := New(Options{HTTPS: c.https, Files: fstest.MapFS{"index.html": {Data: []byte("<head></head>")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "http://crest.test/", nil)
+		if c.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", c.proto)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if want := "&#34;server_url&#34;:&#34;" + c.want + "&#34;"; !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("https=%v proto=%q: page %q lacks %q", c.https, c.proto, rec.Body.String(), want)
+		}
+	}
+}
+
 func TestPageWithoutPlaceholder(t *testing.T) {
 	h, err := New(Options{Files: fstest.MapFS{"index.html": {Data: []byte("<head></head>")}}})
 	if err != nil {
