@@ -194,15 +194,16 @@ func (d *DB) runHook(step string) error {
 	return nil
 }
 
-// clear drops the references to the last unit's rows.
+// clear drops the references to the last unit's rows, and the column
+// selections cached for them (table.source).
 func (t *tables) clear() {
-	t.events.rows = nil
-	t.dedup.rows = nil
-	t.users.rows = nil
-	t.devices.rows = nil
-	t.userIDs.rows = nil
-	t.merges.rows = nil
-	t.sessions.rows = nil
-	t.groups.rows = nil
-	t.counters.rows = t.counters.rows[:0]
+	t.events.stage(nil)
+	t.dedup.stage(nil)
+	t.users.stage(nil)
+	t.devices.stage(nil)
+	t.userIDs.stage(nil)
+	t.merges.stage(nil)
+	t.sessions.stage(nil)
+	t.groups.stage(nil)
+	t.counters.stage(t.counters.rows[:0])
 }

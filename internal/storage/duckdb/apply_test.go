@@ -95,3 +95,27 @@ func TestApplyAfterWriterLost(t *testing.T) {
 		t.Fatalf("CountEvents = %d, %v; want 3", n, err)
 	}
 }
+
+// TestApplyLargeUnit applies a unit of many DuckDB chunks and checks
+// every event arrived.
+func TestApplyLargeUnit(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "l.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n = 70_000
+	if err := db.Apply(t.Context(), demoUnitN(0, n)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.CountEvents(t.Context(), 1); err != nil || got != n {
+		t.Fatalf("CountEvents = %d, %v; want %d", got, err, n)
+	}
+	var first, last int64
+	if err := db.db.QueryRowContext(t.Context(), "SELECT min(seq), max(seq) FROM events").Scan(&first, &last); err != nil {
+		t.Fatal(err)
+	}
+	if first != 0 || last != n-1 {
+		t.Errorf("seq range = [%d, %d]; want [0, %d]", first, last, n-1)
+	}
+}

@@ -68,6 +68,9 @@ type table[T any] struct {
 	cols  []column[T]
 	infos []duckdb.ColumnInfo
 	rows  []T
+	// sel caches the columns served for rows: DuckDB binds the source
+	// twice per statement (prepare, then execute). reset drops it.
+	sel *rowSource[T]
 }
 
 func newTable[T any](cols []column[T]) *table[T] {
@@ -85,25 +88,53 @@ func newTable[T any](cols []column[T]) *table[T] {
 	return &table[T]{cols: cols, infos: infos}
 }
 
-func (t *table[T]) source() duckdb.ChunkTableSource {
-	src := &rowSource[T]{rows: t.rows}
-	for i, c := range t.cols {
-		if c.absent != nil && allAbsent(t.rows, c.absent) {
-			continue
-		}
-		src.cols = append(src.cols, c)
-		src.infos = append(src.infos, t.infos[i])
-	}
-	return src
+// stage sets the rows to serve.
+func (t *table[T]) stage(rows []T) {
+	t.rows = rows
+	t.sel = nil
 }
 
-func allAbsent[T any](rows []T, absent func(*T) bool) bool {
-	for i := range rows {
-		if !absent(&rows[i]) {
-			return false
+func (t *table[T]) source() duckdb.ChunkTableSource {
+	if t.sel == nil {
+		t.sel = &rowSource[T]{}
+		present := presentColumns(t.cols, t.rows)
+		for i, c := range t.cols {
+			if present[i] {
+				t.sel.cols = append(t.sel.cols, c)
+				t.sel.infos = append(t.sel.infos, t.infos[i])
+			}
 		}
 	}
-	return true
+	return &rowSource[T]{cols: t.sel.cols, infos: t.sel.infos, rows: t.rows}
+}
+
+// presentColumns reports, per column, whether some row has a value in
+// it: columns without an absent func always, the others unless absent in
+// every row. It walks the rows once, row by row (a pass per column over
+// large rows is memory-bound), and stops once every column is present.
+func presentColumns[T any](cols []column[T], rows []T) []bool {
+	present := make([]bool, len(cols))
+	var open []int // columns absent in every row so far
+	for i, c := range cols {
+		if c.absent == nil {
+			present[i] = true
+		} else {
+			open = append(open, i)
+		}
+	}
+	for r := 0; r < len(rows) && len(open) > 0; r++ {
+		row := &rows[r]
+		for j := 0; j < len(open); {
+			if c := open[j]; !cols[c].absent(row) {
+				present[c] = true
+				open[j] = open[len(open)-1]
+				open = open[:len(open)-1]
+				continue
+			}
+			j++
+		}
+	}
+	return present
 }
 
 // sources holds the tables staged for the current Apply, by name.
