@@ -108,8 +108,8 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // migration copies events in seq order, then the state tables, each
 // block a Unit whose position says how far the copy got: positions up to
-// the largest seq are events (the position is the last seq of the
-// block), positions above it number the state blocks.
+// the largest seq are events (the position is the end of the block's seq
+// range), positions above it number the state blocks.
 type migration struct {
 	src     *duckdb.DB
 	dst     *clickhouse.DB
@@ -152,21 +152,23 @@ func (m *migration) run(ctx context.Context) error {
 		return err
 	}
 	m.start = time.Now()
-	last := int64(done)
-	for maxSeq.Valid && last < maxSeq.Int64 {
-		evs, err := m.events(ctx, last)
+	// Events are read by seq range, not with LIMIT: DuckDB skips the row
+	// groups outside a range by their min/max (rows are stored in about
+	// seq order), where ORDER BY seq LIMIT n sorts the table each time.
+	for last := int64(done); maxSeq.Valid && last < maxSeq.Int64; {
+		to := min(last+int64(m.batch), maxSeq.Int64)
+		evs, err := m.events(ctx, last, to)
 		if err != nil {
 			return err
 		}
-		if len(evs) == 0 {
-			break
+		if len(evs) > 0 {
+			if err := m.dst.Apply(ctx, &storage.Unit{Position: uint64(to), Events: evs}); err != nil {
+				return err
+			}
+			m.copied += int64(len(evs))
+			m.draw(false)
 		}
-		last = evs[len(evs)-1].Seq
-		if err := m.dst.Apply(ctx, &storage.Unit{Position: uint64(last), Events: evs}); err != nil {
-			return err
-		}
-		m.copied += int64(len(evs))
-		m.draw(false)
+		last = to
 	}
 	m.draw(true)
 	return m.state(ctx, uint64(max(maxSeq.Int64, 0)))
@@ -355,14 +357,14 @@ func (m *migration) each(ctx context.Context, q string, fn func(*sql.Rows) error
 	return rows.Err()
 }
 
-// events reads the next block of events after seq.
-func (m *migration) events(ctx context.Context, after int64) ([]event.Event, error) {
+// events reads the events with after < seq <= to.
+func (m *migration) events(ctx context.Context, after, to int64) ([]event.Event, error) {
 	names := make([]string, len(migrateColumns))
 	for i, c := range migrateColumns {
 		names[i] = c.name
 	}
-	q := fmt.Sprintf("SELECT %s FROM events WHERE %s AND seq > %d ORDER BY seq LIMIT %d",
-		strings.Join(names, ", "), m.projectCond(), after, m.batch)
+	q := fmt.Sprintf("SELECT %s FROM events WHERE %s AND seq > %d AND seq <= %d ORDER BY seq",
+		strings.Join(names, ", "), m.projectCond(), after, to)
 	out := make([]event.Event, 0, m.batch)
 	dst := make([]any, len(migrateColumns))
 	err := m.each(ctx, q, func(r *sql.Rows) error {
