@@ -446,6 +446,25 @@ step('look up a user: search, profile, activity by session', async () => {
   await shot('21-user-profile');
 });
 
+step('a dashboard is renamed and deleted; its charts stay', async () => {
+  await page.goto(`/projects/${state.pid}/dashboards`);
+  await page.getByLabel('New dashboard').fill('Scratch');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(/dashboards\/\d+/);
+  await page.getByRole('heading', { name: 'This dashboard is empty' }).waitFor();
+  await page.getByRole('button', { name: 'Edit dashboard' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Scratch pad');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('heading', { name: 'Scratch pad' }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Delete dashboard' }).click();
+  await page.waitForURL(/dashboards$/);
+  await page.getByRole('link', { name: /Plays by platform dashboard/ }).waitFor();
+  assert.equal(await page.getByRole('link', { name: /Scratch/ }).count(), 0);
+  await page.goto(`/projects/${state.pid}/charts`);
+  await page.getByRole('link', { name: 'Listening funnel' }).waitFor();
+});
+
 step('the app is keyboard reachable', async () => {
   await page.goto(`/projects/${state.pid}/chart`);
   await page.getByTestId('result-table').waitFor();

@@ -59,6 +59,7 @@ export function DashboardPage() {
   const did = Number(useParams().did);
   const { canEdit, project } = useProject();
   const qc = useQueryClient();
+  const nav = useNavigate();
   const [params, setParams] = useSearchParams();
   const override = decodeRange(params.toString());
   const dash = useQuery({ queryKey: ['dashboard', pid, did], queryFn: () => api.dashboard(pid, did) });
@@ -116,6 +117,24 @@ export function DashboardPage() {
           </label>
           <button type="button" disabled={!adding} onClick={() => { void save([...d.items, { chart_id: Number(adding), width: 6, height: 2 }]); setAdding(''); }}>Add</button>
           <Link to={`/projects/${pid}/chart`}>Build a new chart</Link>
+          <span className="spacer" />
+          <form className="inline" onSubmit={(e) => {
+            e.preventDefault();
+            const f = new FormData(e.currentTarget);
+            void save(d.items, { name: String(f.get('name') ?? ''), description: String(f.get('description') ?? '') });
+          }}>
+            <label>Name<input name="name" required defaultValue={d.name} /></label>
+            <label>Description<input name="description" defaultValue={d.description} /></label>
+            <button type="submit">Rename</button>
+          </form>
+          <button type="button" className="danger" onClick={async () => {
+            if (!confirm(`Delete the dashboard “${d.name}”? Its charts stay saved.`)) return;
+            try {
+              await api.deleteDashboard(pid, did);
+              await qc.invalidateQueries({ queryKey: ['dashboards', pid] });
+              nav(`/projects/${pid}/dashboards`);
+            } catch (e) { setErr(e); }
+          }}>Delete dashboard</button>
         </div>
       )}
       {d.items.length === 0 ? (
