@@ -7,6 +7,7 @@ import { Code, ErrorBox, Spinner, Tabs, fmtTime } from '../components/ui';
 import { useEventTypes, useProject, useProjectId } from '../hooks';
 import { settings } from '../settings';
 import { defaultDefinition, encodeState } from '../state/url';
+import { ResultView } from '../charts/ResultView';
 import type { SegmentationDef } from '../api/types';
 
 export function Home() {
@@ -31,6 +32,7 @@ export function Home() {
         <Link className="action" to={`/projects/${pid}/dashboards`}><strong>Dashboards</strong><span>{dashboards.data ? `${dashboards.data.items.length} dashboard(s)` : 'Charts your team shares.'}</span></Link>
         <Link className="action" to={`/projects/${pid}/users`}><strong>Look up a user</strong><span>Profile and activity stream by user id or property.</span></Link>
       </div>
+      <ActiveUsers pid={pid} />
       <section>
         <h2>Event types</h2>
         <table className="grid">
@@ -48,6 +50,24 @@ export function Home() {
         </table>
       </section>
     </div>
+  );
+}
+
+/** ActiveUsers is the home page's daily active users over 30 days, linking to the chart. */
+function ActiveUsers({ pid }: { pid: number }) {
+  const def = defaultDefinition('segmentation') as SegmentationDef;
+  const q = useQuery({ queryKey: ['query', pid, 'segmentation', JSON.stringify(def)], queryFn: () => api.query(pid, def), staleTime: 60_000 });
+  return (
+    <section className="panel">
+      <div className="tile-head">
+        <h2 className="small-head">Daily active users, last 30 days</h2>
+        <span className="spacer" />
+        <Link to={`/projects/${pid}/chart` + encodeState({ def, viz: 'line' })}>Open in the chart builder</Link>
+      </div>
+      {q.isPending ? <Spinner label="Loading chart…" /> : q.isError ? <ErrorBox error={q.error} title="Chart failed" /> : (
+        <ResultView def={def} result={q.data.result} viz="line" height={220} table={false} />
+      )}
+    </section>
   );
 }
 
