@@ -152,11 +152,38 @@ func (d *DB) applySteps(ctx context.Context, u *storage.Unit) error {
 // ClickHouse 18.16 an INSERT must name its columns.
 func (d *DB) insertRows(ctx context.Context, s insert, tag []any) error {
 	cols := append(append([]string{}, s.cols...), "node", "position", "ver")
-	args := make([]any, 0, len(cols))
-	return insertFunc(ctx, d.db, s.table, cols, s.rows, func(i int) []any {
-		args = append(append(args[:0], s.row(i)...), tag...)
-		return args
-	})
+	builders := make([]column, len(cols))
+	for j, c := range cols {
+		b, err := newColumn(d.types[s.table][c], s.rows)
+		if err != nil {
+			return fmt.Errorf("%s.%s: %w", s.table, c, err)
+		}
+		builders[j] = b
+	}
+	for i := range s.rows {
+		row := s.row(i)
+		for j, v := range row {
+			if err := builders[j].add(v); err != nil {
+				return fmt.Errorf("%s.%s: %w", s.table, cols[j], err)
+			}
+		}
+		for j, v := range tag {
+			if err := builders[len(row)+j].add(v); err != nil {
+				return fmt.Errorf("%s.%s: %w", s.table, cols[len(row)+j], err)
+			}
+		}
+	}
+	batch, err := d.native.PrepareBatch(ctx, "INSERT INTO "+ident(s.table)+" ("+strings.Join(cols, ", ")+")")
+	if err != nil {
+		return err
+	}
+	defer batch.Abort() //nolint:errcheck // no-op after Send
+	for j, b := range builders {
+		if err := batch.Column(j).Append(b.values()); err != nil {
+			return fmt.Errorf("%s.%s: %w", s.table, cols[j], err)
+		}
+	}
+	return batch.Send()
 }
 
 // insertBlock inserts rows into table as one block.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/crest-analytics/crest/internal/storage"
 )
@@ -88,8 +89,10 @@ func (o *Options) defaults() {
 // run concurrently with them.
 type DB struct {
 	opts   Options
-	db     *sql.DB   // Addr, in opts.Database
-	shards []*sql.DB // each shard's own server, for DDL and clean-up (Cluster only)
+	db     *sql.DB                      // Addr, in opts.Database
+	native driver.Conn                  // Addr, for column-wise inserts
+	types  map[string]map[string]string // table -> column -> type
+	shards []*sql.DB                    // each shard's own server, for DDL and clean-up (Cluster only)
 	ver    version
 
 	mu      sync.Mutex // serialises Apply and Close
@@ -108,7 +111,11 @@ var (
 )
 
 func connect(addr, user, password, database string) *sql.DB {
-	return ch.OpenDB(&ch.Options{
+	return ch.OpenDB(chOptions(addr, user, password, database))
+}
+
+func chOptions(addr, user, password, database string) *ch.Options {
+	return &ch.Options{
 		Addr: []string{addr},
 		Auth: ch.Auth{Database: database, Username: user, Password: password},
 		Settings: ch.Settings{
@@ -121,7 +128,7 @@ func connect(addr, user, password, database string) *sql.DB {
 		},
 		DialTimeout: 10 * time.Second,
 		Compression: &ch.Compression{Method: ch.CompressionLZ4},
-	})
+	}
 }
 
 // Open connects to ClickHouse, creates the database and migrates the
@@ -141,7 +148,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("clickhouse %s: create database: %w", a, err)
 		}
 	}
-	d := &DB{opts: opts, db: connect(opts.Addr, opts.User, opts.Password, opts.Database)}
+	native, err := ch.Open(chOptions(opts.Addr, opts.User, opts.Password, opts.Database))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %s: %w", opts.Addr, err)
+	}
+	d := &DB{opts: opts, db: connect(opts.Addr, opts.User, opts.Password, opts.Database), native: native}
 	if opts.Cluster != "" {
 		for _, a := range opts.Shards {
 			d.shards = append(d.shards, connect(a, opts.User, opts.Password, opts.Database))
@@ -160,6 +171,14 @@ func (d *DB) init(ctx context.Context) error {
 		return fmt.Errorf("clickhouse %s: %w", d.opts.Addr, err)
 	}
 	d.ver = parseVersion(v)
+	d.types = map[string]map[string]string{}
+	for _, t := range tables(d.ver) {
+		m := map[string]string{"node": "String", "position": "UInt64", "ver": "UInt64"}
+		for _, c := range t.cols {
+			m[c[0]] = c[1]
+		}
+		d.types[t.name] = m
+	}
 	if err := d.migrate(ctx); err != nil {
 		return err
 	}
@@ -177,6 +196,9 @@ func (d *DB) ServerVersion() string { return d.ver.String() }
 
 func (d *DB) closeAll() error {
 	err := d.db.Close()
+	if cerr := d.native.Close(); err == nil {
+		err = cerr
+	}
 	for _, s := range d.shards {
 		if cerr := s.Close(); err == nil {
 			err = cerr
