@@ -255,9 +255,12 @@ func (p *Pipeline) prune(ctx context.Context) {
 // applyLoop commits units in order until units is closed.
 func (p *Pipeline) applyLoop(ctx context.Context, units <-chan *storage.Unit) error {
 	for u := range units {
+		start := time.Now()
 		if err := p.store.Apply(ctx, u); err != nil {
 			return fmt.Errorf("apply unit ending at %d: %w", u.Position, err)
 		}
+		p.logger.Debug("unit applied", "events", len(u.Events), "users", len(u.Users),
+			"position", u.Position, "duration", time.Since(start))
 		select { // recycle the events buffer
 		case p.free <- u.Events[:0]:
 		default:
