@@ -125,6 +125,9 @@ func chOptions(addr, user, password, database string) *ch.Options {
 			// An INSERT into a Distributed table returns once every shard
 			// has its rows, so a committed unit is visible everywhere.
 			"insert_distributed_sync": 1,
+			// Push WHERE conditions into subqueries, so a Distributed table
+			// read through one (wrapTables) is filtered on the shards.
+			"enable_optimize_predicate_expression": 1,
 		},
 		DialTimeout: 10 * time.Second,
 		Compression: &ch.Compression{Method: ch.CompressionLZ4},
@@ -230,9 +233,16 @@ func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 	}
 	if !d.ver.atLeast(22, 6) {
 		query = legacySQL(query)
+		if d.opts.Cluster != "" {
+			query = wrapTables(query, distributedReads)
+		}
 	}
 	return d.db.QueryContext(ctx, query, args...)
 }
+
+// distributedReads are the Distributed tables the query layer reads by
+// name; the others it reads through views (schema.go).
+var distributedReads = map[string]bool{"events": true}
 
 // LegacyJSON reports whether the server predates ClickHouse's JSON*
 // functions (19.x), so the query layer must read properties with the

@@ -26,3 +26,7 @@ func (b *queryBackend) Dialect() query.Dialect { return query.ClickHouse{Legacy:
 func TestQueryCases(t *testing.T) {
 	querytest.Run(t, &queryBackend{env: "CREST_TEST_CLICKHOUSE"})
 }
+
+func TestQueryCasesSharded(t *testing.T) {
+	querytest.Run(t, &queryBackend{env: "CREST_TEST_CLICKHOUSE_SHARDED"})
+}

@@ -34,6 +34,30 @@ func legacySQL(q string) string {
 	return join(head) + join(main)
 }
 
+// wrapTables reads each named table (a Distributed table) through a
+// subquery, FROM t a becoming FROM (SELECT * FROM t) AS a: 18.16 refuses
+// to join a Distributed table with a subquery over another one, and
+// loses the table aliases with GLOBAL JOIN; joined on the initiator, the
+// shards only filter (with enable_optimize_predicate_expression) and
+// send rows.
+func wrapTables(q string, names map[string]bool) string {
+	toks := lex(q)
+	out := make([]token, 0, len(toks))
+	for i, t := range toks {
+		p := prev(toks, i)
+		if t.kind != 'w' || !names[t.text] || p < 0 || !toks[p].is("FROM") && !toks[p].is("JOIN") {
+			out = append(out, t)
+			continue
+		}
+		out = append(out, token{"(SELECT * FROM " + t.text + ")", 'w'})
+		n := next(toks, i+1)
+		if n >= len(toks) || !(toks[n].is("AS") || toks[n].kind == 'w' && !aliasStop[strings.ToUpper(toks[n].text)]) {
+			out = append(out, token{" AS " + t.text, 'w'})
+		}
+	}
+	return join(out)
+}
+
 // aggregates makes min, max and sum NULL over no rows, as in standard
 // SQL (an old server's aggregate of a non-Nullable argument returns the
 // type's default) in a SELECT without GROUP BY, the only place an

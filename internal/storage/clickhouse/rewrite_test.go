@@ -2,6 +2,19 @@ package clickhouse
 
 import "testing"
 
+func TestWrapTables(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		if got := wrapTables(in, map[string]bool{"events": true}); got != want {
+			t.Errorf("wrapTables(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+	f("SELECT count() FROM events ev LEFT JOIN m ON m.a = ev.b WHERE ev.x = 1",
+		"SELECT count() FROM (SELECT * FROM events) ev LEFT JOIN m ON m.a = ev.b WHERE ev.x = 1")
+	f("SELECT count() FROM events WHERE project_id = 1", "SELECT count() FROM (SELECT * FROM events) AS events WHERE project_id = 1")
+	f("SELECT events FROM users", "SELECT events FROM users")
+}
+
 func TestLegacySQL(t *testing.T) {
 	f := func(in, want string) {
 		t.Helper()
