@@ -204,7 +204,7 @@ func (d *DB) createTable(ctx context.Context, t table) error {
 }
 
 // physical returns the names of the tables a failed unit's rows must be
-// deleted from, each with the connections that hold its data.
+// deleted from (in a cluster, their _local tables on every shard).
 func (d *DB) physical() []string {
 	var out []string
 	for _, t := range tables(d.ver) {
