@@ -64,7 +64,7 @@ Flags:
 		// default of 100. Set GOGC to override.
 		debug.SetGCPercent(400)
 	}
-	return serve(ctx, &cfg, logger, stdout)
+	return serve(ctx, &cfg, logger, stdout, nil)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -75,8 +75,10 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // serve builds every part of the server, runs it until ctx ends, and
 // shuts down in reverse: stop HTTP intake, apply what the WAL holds, sync,
-// close the stores.
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
+// close the stores. When inspect is not nil, serve calls it with the
+// built API server instead of listening (for tests of the whole route
+// table) and returns its result.
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer, inspect func(*api.Server) error) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -169,6 +171,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	})
 	if err != nil {
 		return fmt.Errorf("build api: %w", err)
+	}
+	if inspect != nil {
+		return inspect(apiServer)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
