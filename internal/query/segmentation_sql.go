@@ -71,6 +71,12 @@ func and(conds []string) string {
 // Without needUID (no uniques, no new or active users), the user id and
 // the merges join are left out.
 func (c *compiler) source(ev *EventSpec, seg *Segment, groups []PropRef, value string, needUID bool) string {
+	return c.sourceCols(ev, seg, groups, value, needUID, nil)
+}
+
+// sourceCols is source with extra columns (expressions over ev, each with
+// its AS name) in e and s.
+func (c *compiler) sourceCols(ev *EventSpec, seg *Segment, groups []PropRef, value string, needUID bool, extra []string) string {
 	needUID = needUID || ev.EventType == EventNew || seg.Users != "any"
 	cols := []string{c.b.indexExpr(c.d, "ev.event_time") + " AS bkt"}
 	from := "events ev"
@@ -84,6 +90,7 @@ func (c *compiler) source(ev *EventSpec, seg *Segment, groups []PropRef, value s
 	if value != "" {
 		cols = append(cols, value+" AS v")
 	}
+	cols = append(cols, extra...)
 	where := []string{c.timeWhere(), c.typeCond(ev.EventType)}
 	where = append(where, c.filters(ev.Filters)...)
 	where = append(where, c.filters(seg.Filters)...)

@@ -18,17 +18,23 @@ import (
 //	{"type":"event_types"}
 //	{"type":"properties","kind":"event","event_type":""}
 //	{"type":"property_values","prop":{"type":"event","key":"genre"},"event_type":""}
+//	{"type":"point_users","definition":{...},"point":{"event":0,"x":"2024-01-01"},"limit":10,"offset":0}
+//
+// point_users prints "total: N" and one line per user:
+// "user: <amplitude_id> <user_id> events <n> last <time>".
 type lookup struct {
-	Type        string        `json:"type"`
-	Q           string        `json:"q"`
-	Prop        string        `json:"prop"`
-	AmplitudeID int64         `json:"amplitude_id"`
-	Offset      int           `json:"offset"`
-	Limit       int           `json:"limit"`
-	Earliest    bool          `json:"earliest"`
-	Kind        string        `json:"kind"`
-	EventType   string        `json:"event_type"`
-	PropRef     query.PropRef `json:"prop_ref"`
+	Type        string          `json:"type"`
+	Q           string          `json:"q"`
+	Prop        string          `json:"prop"`
+	AmplitudeID int64           `json:"amplitude_id"`
+	Offset      int             `json:"offset"`
+	Limit       int             `json:"limit"`
+	Earliest    bool            `json:"earliest"`
+	Kind        string          `json:"kind"`
+	EventType   string          `json:"event_type"`
+	PropRef     query.PropRef   `json:"prop_ref"`
+	Definition  json.RawMessage `json:"definition"`
+	Point       query.Point     `json:"point"`
 }
 
 func isLookup(def string) bool {
@@ -36,7 +42,7 @@ func isLookup(def string) bool {
 	return json.Unmarshal([]byte(def), &l) == nil && l.Type != query.TypeSegmentation
 }
 
-func runLookup(t *testing.T, eng *query.Engine, p query.Project, def string) string {
+func runLookup(t *testing.T, eng *query.Engine, p query.Project, now time.Time, def string) string {
 	var l lookup
 	if err := json.Unmarshal([]byte(def), &l); err != nil {
 		return "error: " + err.Error()
@@ -104,6 +110,19 @@ func runLookup(t *testing.T, eng *query.Engine, p query.Project, def string) str
 					b.WriteString("\n")
 				}
 				fmt.Fprintf(&b, "%q: %d", x.Value, x.Count)
+			}
+		}
+	case "point_users":
+		var s *query.Segmentation
+		if s, err = query.ParseSegmentation(l.Definition); err != nil {
+			break
+		}
+		var r *query.PointUsers
+		if r, err = eng.UsersAtPoint(ctx, p, s, l.Point, l.Limit, l.Offset, now); err == nil {
+			fmt.Fprintf(&b, "total: %d", r.Total)
+			for _, u := range r.Users {
+				fmt.Fprintf(&b, "\nuser: %d %s events %d last %s", u.AmplitudeID, u.UserID, u.Events,
+					time.UnixMilli(u.LastSeen).UTC().Format(time.RFC3339))
 			}
 		}
 	default:

@@ -189,7 +189,7 @@ func runQuery(t *testing.T, eng *query.Engine, p query.Project, now time.Time, d
 		return out
 	}
 	if isLookup(def) {
-		return runLookup(t, eng, p, def)
+		return runLookup(t, eng, p, now, def)
 	}
 	s, err := query.ParseSegmentation([]byte(def))
 	if err != nil {

@@ -1,0 +1,143 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Point names one data point of an event segmentation chart: the event
+// (letter A, B, ... as index 0, 1, ...), the bucket start as in the
+// result's x_values, the series' group-by values (in group-by order,
+// "(none)" for unset) and the segment index.
+type Point struct {
+	Event   int      `json:"event"`
+	X       string   `json:"x"`
+	Group   []string `json:"group,omitempty"`
+	Segment int      `json:"segment"`
+}
+
+// PointUser is one user behind a data point.
+type PointUser struct {
+	// AmplitudeID is the canonical Amplitude ID (merges applied).
+	AmplitudeID int64  `json:"amplitude_id"`
+	UserID      string `json:"user_id"`
+	// Events is the number of the point's events the user did in the bucket.
+	Events int64 `json:"events"`
+	// LastSeen is the time of the user's last such event (UTC ms).
+	LastSeen int64 `json:"last_seen"`
+}
+
+// PointUsers is a page of the users behind a data point.
+type PointUsers struct {
+	// Total is the number of users behind the point (its uniques).
+	Total  int64       `json:"total"`
+	Users  []PointUser `json:"users"`
+	Offset int         `json:"offset"`
+	Limit  int         `json:"limit"`
+}
+
+// MaxPointUsers is the largest page of PointUsers.
+const MaxPointUsers = 1000
+
+// UsersAtPoint lists the users behind one data point of segmentation
+// chart s for project p: the distinct canonical users who did the point's
+// event in its bucket, under the event's filters and the segment, as the
+// chart counts its uniques. Users come newest activity first, limit (1 to
+// MaxPointUsers, 0 means 100) from offset. now anchors relative ranges.
+// Bad points are *FieldError's under "point", "limit" or "offset".
+func (e *Engine) UsersAtPoint(ctx context.Context, p Project, s *Segmentation, pt Point, limit, offset int, now time.Time) (*PointUsers, error) {
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > MaxPointUsers {
+		return nil, fieldErr("limit", "want 1 to %d, got %d", MaxPointUsers, limit)
+	}
+	if offset < 0 {
+		return nil, fieldErr("offset", "must not be negative, got %d", offset)
+	}
+	if pt.Event < 0 || pt.Event >= len(s.Events) {
+		return nil, fieldErr("point.event", "no event %d (the chart has %d)", pt.Event, len(s.Events))
+	}
+	ev := &s.Events[pt.Event]
+	segs := s.Segments
+	if len(segs) == 0 {
+		segs = []Segment{{Name: "All Users", Users: "any"}}
+	}
+	if pt.Segment < 0 || pt.Segment >= len(segs) {
+		return nil, fieldErr("point.segment", "no segment %d (the chart has %d)", pt.Segment, len(segs))
+	}
+	seg := &segs[pt.Segment]
+	if len(pt.Group) != len(ev.GroupBy) {
+		return nil, fieldErr("point.group", "want %d group values (the event's group-by), got %d", len(ev.GroupBy), len(pt.Group))
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	loc, err := p.location()
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.Range.resolve(loc, now, s.weekStart())
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBuckets(sp, s.Interval, s.weekStart(), 0)
+	if err != nil {
+		return nil, err
+	}
+	bkt := -1
+	for i := 0; i < b.n(); i++ {
+		if b.label(i) == pt.X {
+			bkt = i
+			break
+		}
+	}
+	if bkt < 0 {
+		return nil, fieldErr("point.x", "%q is not an x value of the chart", pt.X)
+	}
+	c := &compiler{d: e.d, project: p.ID, b: b}
+	src := c.sourceCols(ev, seg, ev.GroupBy, "", true, []string{"ev.event_time AS t"})
+	where := []string{"bkt = " + strconv.Itoa(bkt)}
+	for i, g := range pt.Group {
+		col := "g" + strconv.Itoa(i)
+		if g == None {
+			where = append(where, col+" IS NULL")
+		} else {
+			where = append(where, col+" = "+e.d.String(g))
+		}
+	}
+	pu := src + ",\npu AS (SELECT uid, count(*) AS n, max(t) AS last FROM s WHERE " + and(where) + " GROUP BY uid)\n"
+
+	out := &PointUsers{Users: []PointUser{}, Offset: offset, Limit: limit}
+	if err := e.scanOne(ctx, "/* query.UsersAtPoint.count */\n"+pu+"SELECT count(*) FROM pu", &out.Total); err != nil {
+		return nil, err
+	}
+	if int64(offset) >= out.Total {
+		return out, nil
+	}
+	q := fmt.Sprintf("/* query.UsersAtPoint */\n%s"+
+		"SELECT pu.uid, coalesce(max(u.user_id), ''), max(pu.n), max(pu.last) FROM pu "+
+		"LEFT JOIN (SELECT amplitude_id, user_id FROM users WHERE project_id = %d) u ON u.amplitude_id = pu.uid "+
+		"GROUP BY pu.uid ORDER BY max(pu.last) DESC, pu.uid LIMIT %d OFFSET %d", pu, p.ID, limit, offset)
+	rows, err := e.q.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("users at point: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u PointUser
+		var uid sql.NullString
+		if err := rows.Scan(&u.AmplitudeID, &uid, &u.Events, &u.LastSeen); err != nil {
+			return nil, fmt.Errorf("users at point: %w", err)
+		}
+		u.UserID = uid.String
+		out.Users = append(out.Users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("users at point: %w", err)
+	}
+	return out, nil
+}
