@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -162,12 +160,4 @@ func post(ctx context.Context, url, contentType string, body []byte) (int, inges
 		return resp.StatusCode, a, fmt.Errorf("answer %d is not JSON: %q", resp.StatusCode, raw)
 	}
 	return resp.StatusCode, a, nil
-}
-
-// scanLines calls fn for each line of s.
-func scanLines(s string, fn func(string)) {
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		fn(sc.Text())
-	}
 }
