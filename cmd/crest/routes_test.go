@@ -98,6 +98,7 @@ var serverPolicy = map[string]string{
 	"POST /api/v1/projects/{project}/keys/rotate":                  "project:admin",
 	"POST /api/v1/projects/{project}/merges/{from}/undo":           "project:admin",
 	"POST /api/v1/projects/{project}/query":                        "project:viewer",
+	"POST /api/v1/projects/{project}/query/users":                  "project:viewer",
 	"POST /api/v1/setup":                                           "public",
 	"POST /batch":                                                  "ingest-key",
 	"POST /groupidentify":                                          "ingest-key",
@@ -268,7 +269,10 @@ func walkServer(t *testing.T, srv *api.Server, cfg *config.Config) {
 
 // readOnlyPOST are POST routes that only read: the analysis definition
 // travels in the body.
-var readOnlyPOST = map[string]bool{"/api/v1/projects/{project}/query": true}
+var readOnlyPOST = map[string]bool{
+	"/api/v1/projects/{project}/query":       true,
+	"/api/v1/projects/{project}/query/users": true,
+}
 
 func isWrite(method string) bool {
 	switch method {

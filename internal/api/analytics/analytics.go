@@ -37,6 +37,7 @@ func Routes(d Deps) []api.Route {
 	const p = "/api/v1/projects/{project}"
 	return append(h.analysisRoutes(), []api.Route{
 		{Method: "POST", Path: p + "/query", Rule: viewer, Handler: h.wrap(h.query)},
+		{Method: "POST", Path: p + "/query/users", Rule: viewer, Handler: h.wrap(h.pointUsers)},
 		{Method: "GET", Path: p + "/events", Rule: viewer, Handler: h.wrap(h.events)},
 		{Method: "GET", Path: p + "/properties", Rule: viewer, Handler: h.wrap(h.properties)},
 		{Method: "GET", Path: p + "/properties/values", Rule: viewer, Handler: h.wrap(h.propertyValues)},
