@@ -15,8 +15,18 @@ out=$(mktemp)
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -f "$out"' INT TERM
 
+# ready answers whether /readyz says 200 (plain bash: no curl needed).
+ready() {
+  local line
+  { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+  printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  read -r line <&3 || true
+  exec 3<&- 3>&-
+  [[ "$line" == *" 200 "* ]]
+}
+
 for _ in $(seq 1 300); do
-  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
+  if ready; then break; fi
   if ! kill -0 $pid 2>/dev/null; then wait $pid; exit $?; fi
   sleep 0.2
 done
