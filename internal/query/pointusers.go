@@ -10,7 +10,8 @@ import (
 
 // Point names one data point of an event segmentation chart: the event
 // (letter A, B, ... as index 0, 1, ...), the bucket start as in the
-// result's x_values, the series' group-by values (in group-by order,
+// result's x_values ("" for the whole range, the collapsed figure), the
+// series' group-by values (in group-by order,
 // "(none)" for unset) and the segment index.
 type Point struct {
 	Event   int      `json:"event"`
@@ -24,7 +25,8 @@ type PointUser struct {
 	// AmplitudeID is the canonical Amplitude ID (merges applied).
 	AmplitudeID int64  `json:"amplitude_id"`
 	UserID      string `json:"user_id"`
-	// Events is the number of the point's events the user did in the bucket.
+	// Events is the number of the point's events the user did in the
+	// bucket (or the whole range).
 	Events int64 `json:"events"`
 	// LastSeen is the time of the user's last such event (UTC ms).
 	LastSeen int64 `json:"last_seen"`
@@ -88,19 +90,22 @@ func (e *Engine) UsersAtPoint(ctx context.Context, p Project, s *Segmentation, p
 	if err != nil {
 		return nil, err
 	}
-	bkt := -1
-	for i := 0; i < b.n(); i++ {
-		if b.label(i) == pt.X {
-			bkt = i
-			break
+	var where []string
+	if pt.X != "" {
+		bkt := -1
+		for i := 0; i < b.n(); i++ {
+			if b.label(i) == pt.X {
+				bkt = i
+				break
+			}
 		}
-	}
-	if bkt < 0 {
-		return nil, fieldErr("point.x", "%q is not an x value of the chart", pt.X)
+		if bkt < 0 {
+			return nil, fieldErr("point.x", "%q is not an x value of the chart", pt.X)
+		}
+		where = append(where, "bkt = "+strconv.Itoa(bkt))
 	}
 	c := &compiler{d: e.d, project: p.ID, b: b}
 	src := c.sourceCols(ev, seg, ev.GroupBy, "", true, []string{"ev.event_time AS t"})
-	where := []string{"bkt = " + strconv.Itoa(bkt)}
 	for i, g := range pt.Group {
 		col := "g" + strconv.Itoa(i)
 		if g == None {
