@@ -446,6 +446,26 @@ step('look up a user: search, profile, activity by session', async () => {
   await shot('21-user-profile');
 });
 
+step('the users behind a data point: click a point, list them, open a profile', async () => {
+  await page.goto(`/projects/${state.pid}/chart`);
+  await page.getByTestId('result-table').waitFor();
+  await page.locator('.stale').waitFor({ state: 'detached' });
+  // A dated cell of the result table with users in it (the first button is the whole range).
+  const cell = page.getByTestId('result-table').locator('td button.cell-link').filter({ hasNotText: /^0$/ }).nth(1);
+  const want = Number((await cell.innerText()).replace(/,/g, ''));
+  await cell.click();
+  const panel = page.getByTestId('point-users');
+  await panel.getByRole('status').filter({ hasText: /users? did this event/ }).waitFor();
+  const total = Number((await panel.getByRole('status').innerText()).replace(/,/g, '').match(/^(\d+)/)[1]);
+  assert.equal(total, want, 'the users of a point are its uniques');
+  await panel.getByRole('link').first().waitFor();
+  await shot('22-point-users');
+  await panel.getByRole('link').first().click();
+  await page.waitForURL(/users\/\d+/);
+  await page.getByRole('heading', { name: 'User properties' }).waitFor();
+  await shot('23-point-user-profile');
+});
+
 step('a dashboard is renamed and deleted; its charts stay', async () => {
   await page.goto(`/projects/${state.pid}/dashboards`);
   await page.getByLabel('New dashboard').fill('Scratch');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, createClient, csrfFromCookie, qs } from './client';
+import type { SegmentationDef } from './types';
 
 interface Call { url: string; init: RequestInit }
 
@@ -55,6 +56,22 @@ describe('createClient', () => {
       '/api/v1/projects/2/live?after=10&user=a+b&limit=100',
       '/api/v1/projects/2/properties/values?type=user&key=plan&event_type=Sign+Up&days=90&limit=50',
     ]);
+  });
+
+  it('asks for the users behind a data point', async () => {
+    const calls: Call[] = [];
+    const body = '{"total":1,"users":[{"amplitude_id":4,"user_id":"u4","events":2,"last_seen":1700000000000}],"offset":0,"limit":50}';
+    const c = createClient({ fetch: fake(200, body, calls), csrf: () => 'tok' });
+    const def: SegmentationDef = { type: 'segmentation', version: 1, events: [{ event_type: 'Play' }], range: { last: 7 } };
+    const r = await c.pointUsers(3, def, { event: 0, x: '2026-11-04', group: ['Web'], segment: 0 }, 100, 50);
+    expect(calls[0].url).toBe('/api/v1/projects/3/query/users');
+    expect(calls[0].init.method).toBe('POST');
+    expect((calls[0].init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok');
+    expect(JSON.parse(String(calls[0].init.body))).toEqual({
+      definition: def, point: { event: 0, x: '2026-11-04', group: ['Web'], segment: 0 }, limit: 50, offset: 100,
+    });
+    expect(r.total).toBe(1);
+    expect(r.users[0]).toEqual({ amplitude_id: 4, user_id: 'u4', events: 2, last_seen: 1700000000000 });
   });
 
   it('turns the error envelope into an ApiError', async () => {

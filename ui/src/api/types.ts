@@ -134,6 +134,10 @@ export interface RetentionSeries {
 export interface RetentionResult { cohorts: string[]; columns: string[]; series: RetentionSeries[] }
 export type AnyResult = Result | FunnelResult | RetentionResult;
 export interface QueryResponse { definition: Definition; result: AnyResult }
+/** Point names one data point of a segmentation chart (x "" = whole range). */
+export interface Point { event: number; x: string; group?: string[]; segment: number }
+export interface PointUser { amplitude_id: number; user_id: string; events: number; last_seen: number }
+export interface PointUsers { total: number; users: PointUser[]; offset: number; limit: number }
 
 export interface EventTypeInfo { name: string; count: number; last_seen: number; active: boolean }
 export interface PropertyInfo { key: string; count: number }

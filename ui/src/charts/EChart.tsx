@@ -14,13 +14,24 @@ echarts.use([
   MarkLineComponent, CanvasRenderer,
 ]);
 
-export function EChart({ option, height = 360, label }: { option: ChartOption; height?: number; label: string }) {
+/** ChartClick is the data item a click landed on. */
+export interface ChartClick { seriesIndex: number; dataIndex: number }
+
+export function EChart({ option, height = 360, label, onClick }: {
+  option: ChartOption; height?: number; label: string; onClick?: (c: ChartClick) => void;
+}) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
+  const click = useRef(onClick);
+  useEffect(() => { click.current = onClick; }, [onClick]);
   useEffect(() => {
     if (!el.current) return;
     const c = echarts.init(el.current);
     chart.current = c;
+    c.on('click', (p) => {
+      const e = p as { seriesIndex?: number; dataIndex?: number };
+      if (e.seriesIndex !== undefined && e.dataIndex !== undefined) click.current?.({ seriesIndex: e.seriesIndex, dataIndex: e.dataIndex });
+    });
     const ro = new ResizeObserver(() => c.resize());
     ro.observe(el.current);
     return () => {

@@ -1,8 +1,8 @@
 // ResultView draws a query result for its analysis type and lists it in
 // a table below the chart.
 import { useMemo } from 'react';
-import type { AnyResult, Definition, FunnelResult, Result, RetentionResult, Viz } from '../api/types';
-import { EChart } from './EChart';
+import type { AnyResult, Definition, FunnelResult, Result, RetentionResult, Series, Viz } from '../api/types';
+import { EChart, type ChartClick } from './EChart';
 import {
   type ChartOption, formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, retentionCSV, retentionGridHeight, retentionOption, retentionPct,
   segmentationOption, seriesLabel, sessionsOption, toCSV,
@@ -39,10 +39,32 @@ function isEmpty(def: Definition, result: AnyResult): boolean {
   return (result as Result).series.length === 0;
 }
 
-export function ResultView({ def, result, viz, height = 360, table = true }: {
+/** PointClick is a click on a data point: the series and its x ("" for the whole range). */
+export interface PointClick { series: Series; x: string }
+
+/** clickedPoint maps a click on a segmentation chart to its series and x. */
+export function clickedPoint(def: Definition, result: AnyResult, viz: Viz, c: ChartClick): PointClick | null {
+  if (def.type !== 'segmentation') return null;
+  const res = result as Result;
+  if (viz === 'bar') {
+    const s = res.series[c.dataIndex];
+    return s ? { series: s, x: '' } : null;
+  }
+  const s = res.series[c.seriesIndex];
+  const x = res.x_values[c.dataIndex];
+  return s && x !== undefined ? { series: s, x } : null;
+}
+
+export function ResultView({ def, result, viz, height = 360, table = true, onPoint }: {
   def: Definition; result: AnyResult; viz: Viz; height?: number; table?: boolean;
+  /** onPoint, when set, makes segmentation data points and table cells clickable. */
+  onPoint?: (p: PointClick) => void;
 }) {
   const option = useMemo(() => chartOption(def, result, viz), [def, result, viz]);
+  const onClick = onPoint && def.type === 'segmentation' ? (c: ChartClick) => {
+    const p = clickedPoint(def, result, viz, c);
+    if (p) onPoint(p);
+  } : undefined;
   if (isEmpty(def, result)) {
     return <div className="empty" role="status"><h3>No data</h3><p>Nothing matched in this date range. Try a longer range or fewer filters.</p></div>;
   }
@@ -54,23 +76,27 @@ export function ResultView({ def, result, viz, height = 360, table = true }: {
           <span>Average <strong>{formatDuration((result as FunnelResult).series[0].avg_convert_ms)}</strong></span>
         </div>
       )}
-      {option && <EChart option={option} label={`${def.type} chart`}
+      {option && <EChart option={option} label={`${def.type} chart`} onClick={onClick}
         height={def.type === 'retention' && viz !== 'curve' && table ? retentionGridHeight(result as RetentionResult, height) : height} />}
-      {(table || !option) && <ResultTableFor def={def} result={result} />}
+      {(table || !option) && <ResultTableFor def={def} result={result} onPoint={onPoint} />}
     </div>
   );
 }
 
-function ResultTableFor({ def, result }: { def: Definition; result: AnyResult }) {
+function ResultTableFor({ def, result, onPoint }: { def: Definition; result: AnyResult; onPoint?: (p: PointClick) => void }) {
   switch (def.type) {
     case 'funnel': return <FunnelTable result={result as FunnelResult} />;
     case 'retention': return <RetentionTable result={result as RetentionResult} />;
-    default: return <ResultTable result={result as Result} format={valueFormat(def)} />;
+    default: return <ResultTable result={result as Result} format={valueFormat(def)} onPoint={def.type === 'segmentation' ? onPoint : undefined} />;
   }
 }
 
-export function ResultTable({ result, format }: { result: Result; format?: string }) {
+export function ResultTable({ result, format, onPoint }: { result: Result; format?: string; onPoint?: (p: PointClick) => void }) {
   const fmt = (v: number, f?: string) => formatValue(v, f || format || undefined);
+  // A cell is a button when its users can be listed.
+  const cell = (s: Series, x: string, text: string) => onPoint && s.event >= 0 && !s.compare && !s.bucket
+    ? <button type="button" className="cell-link" title={`Users behind ${seriesLabel(s)} · ${x || 'whole range'}`} onClick={() => onPoint({ series: s, x })}>{text}</button>
+    : text;
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label="Result table">
       <table className="grid result-table" data-testid="result-table">
@@ -81,8 +107,8 @@ export function ResultTable({ result, format }: { result: Result; format?: strin
           {result.series.map((s, i) => (
             <tr key={i}>
               <th scope="row" title={seriesLabel(s)}>{seriesLabel(s)}</th>
-              <td className="num strong">{fmt(s.collapsed, s.format)}</td>
-              {s.values.map((v, j) => <td key={j} className="num">{fmt(v, s.format)}</td>)}
+              <td className="num strong">{cell(s, '', fmt(s.collapsed, s.format))}</td>
+              {s.values.map((v, j) => <td key={j} className="num">{cell(s, result.x_values[j], fmt(v, s.format))}</td>)}
             </tr>
           ))}
         </tbody>

@@ -3,11 +3,13 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, ApiError } from '../api/client';
 import type {
-  AnalysisType, Definition, FunnelDef, SavedChart, Interval, Metric, RetentionDef, Segment, SegmentationDef, SessionMetric, SessionsDef, StepSpec, Viz,
+  AnalysisType, Definition, FunnelDef, SavedChart, Interval, Metric, Point, RetentionDef, Segment, SegmentationDef, SessionMetric, SessionsDef,
+  Series, StepSpec, Viz,
 } from '../api/types';
 import { EventRow, FilterRow, PropertyPicker, RangePicker } from '../builder/pickers';
 import { cleanDefinition, letter, missing } from '../builder/definition';
-import { ResultView, resultCSV } from '../charts/ResultView';
+import { ResultView, resultCSV, type PointClick } from '../charts/ResultView';
+import { PointUsersPanel, pointFor } from '../charts/PointUsers';
 import { Boundary, ErrorBox, Spinner, Tabs, download, errorText } from '../components/ui';
 import { useProject, useProjectId } from '../hooks';
 import { decodeState, defaultDefinition, encodeState, rangeLabel, vizFor } from '../state/url';
@@ -85,6 +87,13 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
     placeholderData: (prev, prevQuery) => (prevQuery?.queryKey[2] === sent.type ? keepPreviousData(prev) : undefined),
     staleTime: 60_000,
   });
+  // The data point whose users are listed, with the definition it came from.
+  const [picked, setPicked] = useState<{ def: Definition; point: Point; series: Series } | null>(null);
+  const canList = sent.type === 'segmentation' && !sent.rolling && !sent.cumulative;
+  const onPoint = (c: PointClick) => {
+    const point = pointFor(sent, c.series, c.x);
+    if (point) setPicked({ def: sent, point, series: c.series });
+  };
 
   return (
     <div className="page builder">
@@ -131,8 +140,12 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
             <Spinner label="Running the analysis…" />
           ) : (
             <div className={result.isPlaceholderData || JSON.stringify(def) !== JSON.stringify(pending) ? 'stale' : ''}>
-              <Boundary key={sent.type}><ResultView def={sent} result={result.data.result} viz={viz} /></Boundary>
+              <Boundary key={sent.type}><ResultView def={sent} result={result.data.result} viz={viz} onPoint={canList ? onPoint : undefined} /></Boundary>
+              {canList && !picked && <p className="muted small">Click a point or a table cell to list the users behind it.</p>}
             </div>
+          )}
+          {picked && sent.type === 'segmentation' && (
+            <PointUsersPanel key={JSON.stringify(picked)} pid={pid} def={picked.def} point={picked.point} series={picked.series} onClose={() => setPicked(null)} />
           )}
           {canEdit ? <SaveBar pid={pid} chartId={chartId} def={cleanDefinition(def)} viz={viz} savedName={saved?.name} savedDescription={saved?.description} />
             : <p className="muted small" data-testid="viewer-note">You have view access: you can explore and share this chart, but not save it.</p>}
