@@ -459,6 +459,14 @@ step('the users behind a data point: click a point, list them, open a profile', 
   const total = Number((await panel.getByRole('status').innerText()).replace(/,/g, '').match(/^(\d+)/)[1]);
   assert.equal(total, want, 'the users of a point are its uniques');
   await panel.getByRole('link').first().waitFor();
+  await panel.getByRole('button', { name: 'Close the user list' }).click();
+  await panel.waitFor({ state: 'detached' });
+
+  // A click on the line chart picks the nearest point: the middle of the range.
+  const box = await page.getByTestId('echart').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await panel.getByRole('heading', { name: /Any Active Event · \d{4}-\d\d-\d\d/ }).waitFor();
+  await panel.getByRole('link').first().waitFor();
   await shot('22-point-users');
   await panel.getByRole('link').first().click();
   await page.waitForURL(/users\/\d+/);

@@ -28,9 +28,12 @@ export function EChart({ option, height = 360, label, onClick }: {
     if (!el.current) return;
     const c = echarts.init(el.current);
     chart.current = c;
-    c.on('click', (p) => {
-      const e = p as { seriesIndex?: number; dataIndex?: number };
-      if (e.seriesIndex !== undefined && e.dataIndex !== undefined) click.current?.({ seriesIndex: e.seriesIndex, dataIndex: e.dataIndex });
+    // A click anywhere on the plot picks the nearest data point, so a
+    // point need not be hit exactly.
+    c.getZr().on('click', (ev) => {
+      if (!click.current) return;
+      const hit = nearestPoint(c, ev.offsetX, ev.offsetY);
+      if (hit) click.current(hit);
     });
     const ro = new ResizeObserver(() => c.resize());
     ro.observe(el.current);
@@ -44,4 +47,46 @@ export function EChart({ option, height = 360, label, onClick }: {
     chart.current?.setOption(option as echarts.EChartsCoreOption, true);
   }, [option]);
   return <div ref={el} className="echart" style={{ height }} role="img" aria-label={label} data-testid="echart" />;
+}
+
+/**
+ * nearestPoint returns the data item of chart c nearest the pixel (x, y)
+ * on its grid: on a category x axis the nearest x, then the series whose
+ * value there is nearest in y; on a category y axis (horizontal bars) the
+ * nearest row of the first series.
+ */
+function nearestPoint(c: echarts.ECharts, x: number, y: number): ChartClick | null {
+  if (!c.containPixel('grid', [x, y])) return null;
+  const opt = c.getOption() as {
+    xAxis?: { type?: string; data?: unknown[] }[]; yAxis?: { type?: string; data?: unknown[] }[]; series?: { data?: unknown[]; stack?: string }[];
+  };
+  const series = opt.series ?? [];
+  if (series.length === 0) return null;
+  const horizontal = opt.yAxis?.[0]?.type === 'category';
+  const at = c.convertFromPixel({ seriesIndex: 0 }, [x, y]) as number[] | number;
+  if (!Array.isArray(at)) return null;
+  const n = (horizontal ? opt.yAxis?.[0]?.data : opt.xAxis?.[0]?.data)?.length ?? 0;
+  const idx = Math.round(horizontal ? at[1] : at[0]);
+  if (!(idx >= 0 && idx < n)) return null;
+  if (horizontal) return { seriesIndex: 0, dataIndex: idx };
+  let best = -1;
+  let bestD = Infinity;
+  const stacked: Record<string, number> = {}; // stacked areas: the running top of each stack
+  series.forEach((s, i) => {
+    const raw = s.data?.[idx];
+    let v = typeof raw === 'number' ? raw : (raw as { value?: number } | undefined)?.value;
+    if (typeof v !== 'number') return;
+    if (s.stack) {
+      v += stacked[s.stack] ?? 0;
+      stacked[s.stack] = v;
+    }
+    const px = c.convertToPixel({ seriesIndex: i }, [idx, v]) as number[] | number;
+    if (!Array.isArray(px)) return;
+    const d = Math.abs(px[1] - y);
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  });
+  return best < 0 ? null : { seriesIndex: best, dataIndex: idx };
 }
