@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -90,6 +89,8 @@ func (e *Engine) UsersAtPoint(ctx context.Context, p Project, s *Segmentation, p
 	if err != nil {
 		return nil, err
 	}
+	// The point is selected where the events are read (its bucket's time
+	// span, its group values), so the rest is the chart's own SQL.
 	var where []string
 	if pt.X != "" {
 		bkt := -1
@@ -102,19 +103,19 @@ func (e *Engine) UsersAtPoint(ctx context.Context, p Project, s *Segmentation, p
 		if bkt < 0 {
 			return nil, fieldErr("point.x", "%q is not an x value of the chart", pt.X)
 		}
-		where = append(where, "bkt = "+strconv.Itoa(bkt))
+		where = append(where, fmt.Sprintf("ev.event_time >= %d AND ev.event_time < %d", b.starts[bkt].UnixMilli(), b.starts[bkt+1].UnixMilli()))
 	}
-	c := &compiler{d: e.d, project: p.ID, b: b}
-	src := c.sourceCols(ev, seg, ev.GroupBy, "", true, []string{"ev.event_time AS t"})
 	for i, g := range pt.Group {
-		col := "g" + strconv.Itoa(i)
+		x := ev.GroupBy[i].text(e.d)
 		if g == None {
-			where = append(where, col+" IS NULL")
+			where = append(where, x+" IS NULL")
 		} else {
-			where = append(where, col+" = "+e.d.String(g))
+			where = append(where, x+" = "+e.d.String(g))
 		}
 	}
-	pu := src + ",\npu AS (SELECT uid, count(*) AS n, max(t) AS last FROM s WHERE " + and(where) + " GROUP BY uid)\n"
+	c := &compiler{d: e.d, project: p.ID, b: b}
+	src := c.sourceCols(ev, seg, nil, "", true, []string{"ev.event_time AS t"}, where)
+	pu := src + ",\npu AS (SELECT uid, count(*) AS n, max(t) AS last FROM s GROUP BY uid)\n"
 
 	out := &PointUsers{Users: []PointUser{}, Offset: offset, Limit: limit}
 	if err := e.scanOne(ctx, "/* query.UsersAtPoint.count */\n"+pu+"SELECT count(*) FROM pu", &out.Total); err != nil {

@@ -71,12 +71,12 @@ func and(conds []string) string {
 // Without needUID (no uniques, no new or active users), the user id and
 // the merges join are left out.
 func (c *compiler) source(ev *EventSpec, seg *Segment, groups []PropRef, value string, needUID bool) string {
-	return c.sourceCols(ev, seg, groups, value, needUID, nil)
+	return c.sourceCols(ev, seg, groups, value, needUID, nil, nil)
 }
 
 // sourceCols is source with extra columns (expressions over ev, each with
-// its AS name) in e and s.
-func (c *compiler) sourceCols(ev *EventSpec, seg *Segment, groups []PropRef, value string, needUID bool, extra []string) string {
+// its AS name) in e and s, and extra conditions on the events ev.
+func (c *compiler) sourceCols(ev *EventSpec, seg *Segment, groups []PropRef, value string, needUID bool, extra, extraWhere []string) string {
 	needUID = needUID || ev.EventType == EventNew || seg.Users != "any"
 	cols := []string{c.b.indexExpr(c.d, "ev.event_time") + " AS bkt"}
 	from := "events ev"
@@ -94,6 +94,7 @@ func (c *compiler) sourceCols(ev *EventSpec, seg *Segment, groups []PropRef, val
 	where := []string{c.timeWhere(), c.typeCond(ev.EventType)}
 	where = append(where, c.filters(ev.Filters)...)
 	where = append(where, c.filters(seg.Filters)...)
+	where = append(where, extraWhere...)
 	ctes := []string{
 		c.mergesCTE(),
 		"e AS (SELECT " + strings.Join(cols, ", ") + " FROM " + from + " WHERE " + and(where) + ")",
