@@ -88,6 +88,18 @@ async function login(p, who, next = '/') {
 }
 
 /** step is a test that leaves a screenshot of the page when it fails. */
+// settles waits until locator matches want elements (at most 10 s) and
+// returns the count: lists and tables update when their request returns,
+// so an absence read at once can see the previous rows.
+async function settles(locator, want) {
+  let n = await locator.count();
+  for (let i = 0; i < 100 && n !== want; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    n = await locator.count();
+  }
+  return n;
+}
+
 function step(name, fn) {
   test(name, async () => {
     try {
@@ -175,7 +187,9 @@ step('a sent event lights up the empty state and shows in live events', async ()
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/user=second/);
   await page.getByTestId('live-table').getByRole('row', { name: /Second Event/ }).waitFor();
-  assert.equal(await page.getByTestId('live-table').getByRole('row', { name: /Hello Crest/ }).count(), 0);
+  // The filtered feed replaces the rows when its request returns: wait for
+  // the other user's rows to go rather than reading the table at once.
+  assert.equal(await settles(page.getByTestId('live-table').getByRole('row', { name: /Hello Crest/ }), 0), 0);
 });
 
 step('the demo data loads and the home page lists its events', async () => {
@@ -210,7 +224,7 @@ step('event segmentation: build, switch visualisations, download CSV', async () 
     await page.getByTestId('result-table').waitFor();
     await shot('08-chart-' + viz.toLowerCase().replace(' ', '-'));
   }
-  assert.equal(await page.getByTestId('echart').count(), 0, 'the table view draws no chart');
+  assert.equal(await settles(page.getByTestId('echart'), 0), 0, 'the table view draws no chart');
   await page.getByRole('tab', { name: 'Line' }).click();
 
   // The URL is the whole state: opening it afresh gives the same chart.
@@ -334,7 +348,15 @@ step('save charts, put them on a dashboard, arrange it', async () => {
   await shot('12-dashboard-editing');
   await page.getByRole('button', { name: 'Done' }).click();
   // A dashboard-wide date range, kept in the link.
-  await page.getByLabel('Same date range for every chart').check();
+  // The checkbox is derived from the URL, which the click updates
+  // asynchronously: click, then wait for the state instead of check(),
+  // whose immediate re-read raced with the update.
+  const sameRange = page.getByLabel('Same date range for every chart');
+  for (let i = 0; i < 30 && !(await sameRange.isChecked()); i++) {
+    if (i % 10 === 0) await sameRange.click();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(await sameRange.isChecked(), 'the dashboard-wide date range is on');
   await page.getByRole('button', { name: '7d' }).click();
   await page.waitForURL(/range=/);
   await page.getByTestId('dashboard-tile').first().getByText('Last 7 days').waitFor();
@@ -401,7 +423,7 @@ step('a viewer can look but not edit, and the API refuses', async () => {
   await p.getByTestId('viewer-note').waitFor();
   // The saved chart itself, not a default one.
   await p.getByTestId('result-table').getByRole('rowheader', { name: /Play Song · Web/ }).first().waitFor();
-  assert.equal(await p.getByTestId('result-table').getByRole('rowheader', { name: /Any Active Event/ }).count(), 0);
+  assert.equal(await settles(p.getByTestId('result-table').getByRole('rowheader', { name: /Any Active Event/ }), 0), 0);
   assert.equal(await p.getByRole('button', { name: /Save/ }).count(), 0);
   await shot('18-viewer-chart', p);
   await p.goto(new URL(state.dashboardUrl).pathname);
@@ -488,7 +510,7 @@ step('a dashboard is renamed and deleted; its charts stay', async () => {
   await page.getByRole('button', { name: 'Delete dashboard' }).click();
   await page.waitForURL(/dashboards$/);
   await page.getByRole('link', { name: /Plays by platform dashboard/ }).waitFor();
-  assert.equal(await page.getByRole('link', { name: /Scratch/ }).count(), 0);
+  assert.equal(await settles(page.getByRole('link', { name: /Scratch/ }), 0), 0);
   await page.goto(`/projects/${state.pid}/charts`);
   await page.getByRole('link', { name: 'Listening funnel' }).waitFor();
 });
