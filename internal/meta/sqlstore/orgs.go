@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // first administrator.
 func (s *Store) CreateOrg(ctx context.Context, name string, admin int64) (meta.Org, error) {
 	var o meta.Org
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var err error
 		o, err = createOrg(ctx, tx, name, s.now())
 		if err != nil || admin == 0 {
@@ -23,7 +23,7 @@ func (s *Store) CreateOrg(ctx context.Context, name string, admin int64) (meta.O
 	return o, err
 }
 
-func createOrg(ctx context.Context, tx *sql.Tx, name string, now time.Time) (meta.Org, error) {
+func createOrg(ctx context.Context, tx *Tx, name string, now time.Time) (meta.Org, error) {
 	o := meta.Org{Name: name, Created: fromMS(ms(now))}
 	err := tx.QueryRowContext(ctx, `INSERT INTO orgs (name, created) VALUES (?, ?) RETURNING id`, name, ms(now)).Scan(&o.ID)
 	return o, mapErr(err)
@@ -97,10 +97,10 @@ func (s *Store) MemberRole(ctx context.Context, orgID, accountID int64) (meta.Ro
 
 // SetMember implements meta.Store.
 func (s *Store) SetMember(ctx context.Context, orgID, accountID int64, role meta.Role) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return setMember(ctx, tx, orgID, accountID, role) })
+	return s.tx(ctx, func(tx *Tx) error { return setMember(ctx, tx, orgID, accountID, role) })
 }
 
-func setMember(ctx context.Context, tx *sql.Tx, orgID, accountID int64, role meta.Role) error {
+func setMember(ctx context.Context, tx *Tx, orgID, accountID int64, role meta.Role) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO org_members (org_id, account_id, role) VALUES (?, ?, ?)
 		ON CONFLICT (org_id, account_id) DO UPDATE SET role = excluded.role`, orgID, accountID, string(role))
 	return mapErr(err)
@@ -108,7 +108,7 @@ func setMember(ctx context.Context, tx *sql.Tx, orgID, accountID int64, role met
 
 // RemoveMember implements meta.Store.
 func (s *Store) RemoveMember(ctx context.Context, orgID, accountID int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM project_roles WHERE account_id = ?
 			AND project_id IN (SELECT id FROM projects WHERE org_id = ?)`, accountID, orgID); err != nil {
 			return err

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func scanProject(row interface{ Scan(...any) error }) (meta.Project, error) {
 // CreateProject implements meta.Store; an empty timeZone means "UTC".
 func (s *Store) CreateProject(ctx context.Context, orgID int64, name, timeZone string) (meta.Project, error) {
 	var p meta.Project
-	err := s.tx(ctx, func(tx *txn) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var err error
 		p, err = createProject(ctx, tx, orgID, name, timeZone, s.now())
 		return err
@@ -31,7 +31,7 @@ func (s *Store) CreateProject(ctx context.Context, orgID int64, name, timeZone s
 	return p, err
 }
 
-func createProject(ctx context.Context, tx *txn, orgID int64, name, tz string, now time.Time) (meta.Project, error) {
+func createProject(ctx context.Context, tx *Tx, orgID int64, name, tz string, now time.Time) (meta.Project, error) {
 	if tz == "" {
 		tz = "UTC"
 	}

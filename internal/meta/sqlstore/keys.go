@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func (s *Store) Keys(ctx context.Context, projectID int64) ([]meta.Key, error) {
 // RotateKey implements meta.Store.
 func (s *Store) RotateKey(ctx context.Context, projectID int64, kind meta.KeyKind, value string, graceUntil time.Time) (meta.Key, error) {
 	var k meta.Key
-	err := s.tx(ctx, func(tx *txn) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE project_keys SET expires = ?
 			WHERE project_id = ? AND kind = ? AND (expires IS NULL OR expires > ?)`,
 			ms(graceUntil), projectID, string(kind), ms(graceUntil)); err != nil {
@@ -48,7 +48,7 @@ func (s *Store) RotateKey(ctx context.Context, projectID int64, kind meta.KeyKin
 	return k, err
 }
 
-func addKey(ctx context.Context, tx *txn, projectID int64, kind meta.KeyKind, value string, now time.Time) (meta.Key, error) {
+func addKey(ctx context.Context, tx *Tx, projectID int64, kind meta.KeyKind, value string, now time.Time) (meta.Key, error) {
 	k := meta.Key{ProjectID: projectID, Kind: kind, Created: fromMS(ms(now))}
 	if len(value) >= 4 {
 		k.Hint = value[len(value)-4:]

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func (s *Store) EnsureDefault(ctx context.Context, apiKey, secretKey string) (me
 		keys    meta.DefaultKeys
 		created bool
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var err error
 		p, keys, created, err = ensureDefault(ctx, tx, s, apiKey, secretKey)
 		return err
@@ -34,7 +34,7 @@ func (s *Store) EnsureDefault(ctx context.Context, apiKey, secretKey string) (me
 
 // ensureDefault returns the first project of the first organisation,
 // creating both (with keys) when the store has no organisation.
-func ensureDefault(ctx context.Context, tx *sql.Tx, s *Store, apiKey, secretKey string) (meta.Project, meta.DefaultKeys, bool, error) {
+func ensureDefault(ctx context.Context, tx *Tx, s *Store, apiKey, secretKey string) (meta.Project, meta.DefaultKeys, bool, error) {
 	var orgID int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM orgs ORDER BY id LIMIT 1`).Scan(&orgID)
 	if err == nil {
@@ -81,7 +81,7 @@ func (s *Store) SetupFirstAdmin(ctx context.Context, su meta.Setup) (meta.Accoun
 		a meta.Account
 		p meta.Project
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 			return err

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 // CreateAccount implements meta.Store. The email is stored lowercased.
 func (s *Store) CreateAccount(ctx context.Context, email, passwordHash string) (meta.Account, error) {
 	var a meta.Account
-	err := s.tx(ctx, func(tx *txn) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		var err error
 		a, err = createAccount(ctx, tx, email, passwordHash, s.now())
 		return err
@@ -38,7 +38,7 @@ func (s *Store) CreateAccount(ctx context.Context, email, passwordHash string) (
 	return a, err
 }
 
-func createAccount(ctx context.Context, tx *txn, email, hash string, now time.Time) (meta.Account, error) {
+func createAccount(ctx context.Context, tx *Tx, email, hash string, now time.Time) (meta.Account, error) {
 	a := meta.Account{Email: normEmail(email), PasswordHash: hash, Created: fromMS(now.UnixMilli())}
 	err := tx.QueryRowContext(ctx, `INSERT INTO accounts (email, password_hash, created) VALUES (?, ?, ?) RETURNING id`,
 		a.Email, hash, now.UnixMilli()).Scan(&a.ID)

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func (s *Store) DeleteInvitation(ctx context.Context, orgID, id int64) error {
 // AcceptInvitation implements meta.Store. An existing membership keeps
 // the higher of its role and the invitation's.
 func (s *Store) AcceptInvitation(ctx context.Context, id, accountID int64, at time.Time) error {
-	return s.tx(ctx, func(tx *txn) error {
+	return s.tx(ctx, func(tx *Tx) error {
 		i, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationCols+` FROM invitations WHERE id = ?`, id))
 		if err != nil {
 			return err
