@@ -5,9 +5,10 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/crest-analytics/crest/internal/event"
 )
 
 // appendCanon appends the canonical JSON text of v to dst: compact, object
@@ -36,7 +37,7 @@ func appendCanon(dst []byte, v *fastjson.Value) []byte {
 				dst = append(dst, ',')
 			}
 			n++
-			dst = appendString(dst, e.k)
+			dst = event.AppendJSONString(dst, e.k)
 			dst = append(dst, ':')
 			dst = appendCanon(dst, e.v)
 		}
@@ -53,56 +54,10 @@ func appendCanon(dst []byte, v *fastjson.Value) []byte {
 		return append(dst, ']')
 	case fastjson.TypeString:
 		s, _ := v.StringBytes()
-		return appendString(dst, s)
+		return event.AppendJSONString(dst, s)
 	default: // number (raw text), true, false, null
 		return v.MarshalTo(dst)
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Only what JSON requires is
-// escaped (quote, backslash, control characters); invalid UTF-8 is
-// replaced by U+FFFD so that the output is always valid JSON.
-func appendString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // number is a JSON number read exactly: an int64 when the text is an

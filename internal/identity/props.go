@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/crest-analytics/crest/internal/event"
 )
 
 // Property operations in the order they are applied (spec §2).
@@ -145,7 +147,7 @@ func (a *applier) marshal() []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendString(out, e.k)
+		out = event.AppendJSONString(out, e.k)
 		out = append(out, ':')
 		out = append(out, e.v...)
 	}

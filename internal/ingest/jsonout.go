@@ -4,6 +4,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/crest-analytics/crest/internal/event"
 )
 
 // maxStringChars is Amplitude's cap on string values (spec §1.2, §1.10):
@@ -39,51 +41,7 @@ func truncate(s string) string {
 // appendQuoted appends s as a JSON string, truncated to maxStringChars
 // characters, with invalid UTF-8 replaced by U+FFFD.
 func appendQuoted(dst []byte, s string) []byte {
-	return appendEscaped(dst, truncate(s))
-}
-
-// appendEscaped appends s as a JSON string with invalid UTF-8 replaced by
-// U+FFFD.
-func appendEscaped(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				const hex = "0123456789abcdef"
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return event.AppendJSONString(dst, truncate(s))
 }
 
 // validNumber reports whether s follows the JSON number grammar
@@ -189,5 +147,5 @@ func appendJSON(dst []byte, v *fastjson.Value, depth int) ([]byte, bool) {
 
 // appendKey appends an object key, escaped but not truncated.
 func appendKey(dst []byte, k []byte) []byte {
-	return appendEscaped(dst, b2s(k))
+	return event.AppendJSONString(dst, b2s(k))
 }
