@@ -581,22 +581,12 @@ func (e *Engine) scanFunnel(rows *sql.Rows, src funnelSource, mg *merges, jobs c
 // Funnel runs a funnel chart for project p; now anchors relative ranges
 // (zero means the current time).
 func (e *Engine) Funnel(ctx context.Context, p Project, f *Funnel, now time.Time) (*FunnelResult, error) {
-	if now.IsZero() {
-		now = time.Now()
-	}
-	loc, err := p.location()
-	if err != nil {
-		return nil, err
-	}
 	ws := weekday(f.WeekStart)
-	sp, err := f.Range.resolve(loc, now, ws)
+	fr, err := newFrame(p, f.Range, f.Interval, ws, now)
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBuckets(sp, f.Interval, ws, 0)
-	if err != nil {
-		return nil, err
-	}
+	loc, sp, b := fr.loc, fr.span, fr.b
 	starts := make([]int64, len(b.starts))
 	for i, s := range b.starts {
 		starts[i] = s.UnixMilli()

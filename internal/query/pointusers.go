@@ -74,21 +74,11 @@ func (e *Engine) UsersAtPoint(ctx context.Context, p Project, s *Segmentation, p
 	if len(pt.Group) != len(ev.GroupBy) {
 		return nil, fieldErr("point.group", "want %d group values (the event's group-by), got %d", len(ev.GroupBy), len(pt.Group))
 	}
-	if now.IsZero() {
-		now = time.Now()
-	}
-	loc, err := p.location()
+	fr, err := newFrame(p, s.Range, s.Interval, s.weekStart(), now)
 	if err != nil {
 		return nil, err
 	}
-	sp, err := s.Range.resolve(loc, now, s.weekStart())
-	if err != nil {
-		return nil, err
-	}
-	b, err := newBuckets(sp, s.Interval, s.weekStart(), 0)
-	if err != nil {
-		return nil, err
-	}
+	b := fr.b
 	// The point is selected where the events are read (its bucket's time
 	// span, its group values), so the rest is the chart's own SQL.
 	var where []string

@@ -250,22 +250,12 @@ func parseDays(s string, out []dayRec) ([]dayRec, error) {
 // Retention runs a retention chart for project p; now anchors relative
 // ranges and decides which cells are complete.
 func (e *Engine) Retention(ctx context.Context, p Project, r *Retention, now time.Time) (*RetentionResult, error) {
-	if now.IsZero() {
-		now = time.Now()
-	}
-	loc, err := p.location()
-	if err != nil {
-		return nil, err
-	}
 	ws := weekday(r.WeekStart)
-	sp, err := r.Range.resolve(loc, now, ws)
+	fr, err := newFrame(p, r.Range, r.Interval, ws, now)
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBuckets(sp, r.Interval, ws, 0)
-	if err != nil {
-		return nil, err
-	}
+	now, loc, sp, b := fr.now, fr.loc, fr.span, fr.b
 	nc := b.n()
 	k := &retKernel{r: r, nInt: r.Intervals}
 	if k.nInt == 0 {

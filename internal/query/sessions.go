@@ -122,22 +122,12 @@ func BinLabel(lo, hi int64) string {
 // Sessions runs a sessions chart for project p. The length metric has
 // one series per bin; the others one series.
 func (e *Engine) Sessions(ctx context.Context, p Project, s *Sessions, now time.Time) (*Result, error) {
-	if now.IsZero() {
-		now = time.Now()
-	}
-	loc, err := p.location()
-	if err != nil {
-		return nil, err
-	}
 	ws := weekday(s.WeekStart)
-	sp, err := s.Range.resolve(loc, now, ws)
+	fr, err := newFrame(p, s.Range, s.Interval, ws, now)
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBuckets(sp, s.Interval, ws, 0)
-	if err != nil {
-		return nil, err
-	}
+	b := fr.b
 	c := &compiler{d: e.d, project: p.ID, b: b}
 	var bin strings.Builder
 	bin.WriteString("CASE")

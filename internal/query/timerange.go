@@ -296,3 +296,33 @@ func (b *buckets) indexExpr(d Dialect, col string) string {
 	fmt.Fprintf(&s, " ELSE %d END", b.n()-1)
 	return s.String()
 }
+
+// frame is a chart's time frame: its range resolved in the project's zone
+// and the buckets of its interval.
+type frame struct {
+	now  time.Time // the anchor of relative ranges
+	loc  *time.Location
+	span span
+	b    *buckets
+}
+
+// newFrame resolves rng for project p with interval iv and week start ws;
+// a zero now means the current time.
+func newFrame(p Project, rng Range, iv Interval, ws time.Weekday, now time.Time) (frame, error) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	loc, err := p.location()
+	if err != nil {
+		return frame{}, err
+	}
+	sp, err := rng.resolve(loc, now, ws)
+	if err != nil {
+		return frame{}, err
+	}
+	b, err := newBuckets(sp, iv, ws, 0)
+	if err != nil {
+		return frame{}, err
+	}
+	return frame{now: now, loc: loc, span: sp, b: b}, nil
+}
