@@ -41,7 +41,7 @@ func openStorage(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 		if err != nil {
 			return nil, nil, fmt.Errorf("open event store: %w", err)
 		}
-		return db, query.DuckDB{}, nil
+		return db, query.DuckDB{Columns: db}, nil
 	}
 	opts, err := clickhouse.ParseDSN(cfg.Storage)
 	if err != nil {

@@ -64,7 +64,37 @@ type Dialect interface {
 }
 
 // DuckDB is the Dialect of the embedded DuckDB backend.
-type DuckDB struct{}
+type DuckDB struct {
+	// Columns, when set, names the columns that hold properties of their
+	// own (the store's promoted properties, docs/storage.md): a property
+	// read uses the column instead of parsing the JSON text.
+	Columns PropertyColumns
+}
+
+// PropertyColumns reports the column holding property key of a JSON
+// column (event_properties, user_properties) of the events table, if
+// there is one. The column must hold exactly what json_extract_string
+// of the JSON column gives. *duckdb.DB implements it.
+type PropertyColumns interface {
+	PropertyColumn(jsonColumn, key string) (string, bool)
+}
+
+// column returns the promoted column for key of column ("ev.<json
+// column>"), qualified by the same table alias.
+func (d DuckDB) column(column, key string) (string, bool) {
+	if d.Columns == nil {
+		return "", false
+	}
+	alias, name, ok := strings.Cut(column, ".")
+	if !ok || alias != "ev" {
+		return "", false
+	}
+	col, ok := d.Columns.PropertyColumn(name, key)
+	if !ok {
+		return "", false
+	}
+	return alias + "." + col, true
+}
 
 var _ Dialect = DuckDB{}
 
@@ -74,6 +104,9 @@ func (DuckDB) Name() string { return "duckdb" }
 // Property implements Dialect: properties are JSON text columns
 // (internal/storage/duckdb.PropertyExpr); change both together.
 func (d DuckDB) Property(column, key string) string {
+	if col, ok := d.column(column, key); ok {
+		return col
+	}
 	return "json_extract_string(" + column + ", " + d.String(jsonPathKey(key)) + ")"
 }
 
@@ -94,6 +127,9 @@ func (d DuckDB) PropertyPrefilter(column, key string, values []string) string {
 	}
 	if !plain(key) || len(values) == 0 {
 		return ""
+	}
+	if _, ok := d.column(column, key); ok {
+		return "" // the exact test reads a plain column: no parsing to skip
 	}
 	var parts []string
 	for _, v := range values {

@@ -49,8 +49,8 @@ type Store interface {
 type Backend interface {
 	// Open returns a new, empty store, closed by t.Cleanup.
 	Open(t *testing.T) Store
-	// Dialect is the backend's SQL dialect.
-	Dialect() query.Dialect
+	// Dialect is the backend's SQL dialect for queries on store s.
+	Dialect(s Store) query.Dialect
 }
 
 // ProjectID is the project every case's events belong to.
@@ -139,7 +139,7 @@ func runFile(t *testing.T, b Backend, path string) {
 		}
 	}
 	store := b.Open(t)
-	eng := query.NewEngine(store, b.Dialect())
+	eng := query.NewEngine(store, b.Dialect(store))
 	project := query.Project{ID: ProjectID, TimeZone: zone}
 	res := identity.New()
 	pos := uint64(0)

@@ -21,7 +21,9 @@ func (b *queryBackend) Open(t *testing.T) querytest.Store {
 	return db
 }
 
-func (b *queryBackend) Dialect() query.Dialect { return query.ClickHouse{Legacy: b.legacy} }
+func (b *queryBackend) Dialect(querytest.Store) query.Dialect {
+	return query.ClickHouse{Legacy: b.legacy}
+}
 
 func TestQueryCases(t *testing.T) {
 	querytest.Run(t, &queryBackend{env: "CREST_TEST_CLICKHOUSE"})

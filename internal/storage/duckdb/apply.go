@@ -115,8 +115,17 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 	sort.Slice(t.counters.rows, func(i, j int) bool { return t.counters.rows[i].name < t.counters.rows[j].name })
 	defer t.clear()
 
-	steps := []step{
-		{"events", len(t.events.rows), "INSERT INTO events BY NAME SELECT * FROM crest_src('events')"},
+	promo, present := d.promo.plan(u.Events)
+	slots := d.promo.slots.Load()
+	var steps []step
+	for i, s := range promo.stmts {
+		steps = append(steps, step{fmt.Sprintf("promote %s", promo.keys[i/2]), 1, s})
+	}
+	if promo.next != nil {
+		slots = promo.next
+	}
+	steps = append(steps, []step{
+		{"events", len(t.events.rows), insertEvents(slots, present)},
 		{"dedup", len(t.dedup.rows), "INSERT INTO dedup BY NAME SELECT * FROM crest_src('dedup')"},
 		{"users", len(t.users.rows), "INSERT OR REPLACE INTO users BY NAME SELECT * FROM crest_src('users')"},
 		{"devices", len(t.devices.rows), "INSERT OR REPLACE INTO devices BY NAME SELECT * FROM crest_src('devices')"},
@@ -129,7 +138,7 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 				event_count = sessions.event_count + excluded.event_count`},
 		{"groups", len(t.groups.rows), "INSERT OR REPLACE INTO groups BY NAME SELECT * FROM crest_src('groups')"},
 		{"counters", len(t.counters.rows), "INSERT OR REPLACE INTO counters BY NAME SELECT * FROM crest_src('counters')"},
-	}
+	}...)
 
 	// Statements run without ctx's cancellation: interrupting DuckDB
 	// mid-statement makes database/sql discard the writer connection.
@@ -154,6 +163,7 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("apply position %d: commit: %w", u.Position, err)
 	}
+	d.promo.commit(promo)
 	return nil
 }
 

@@ -22,6 +22,10 @@ type Options struct {
 	// Threads is DuckDB's worker thread count. 0 leaves DuckDB's default
 	// (one per core).
 	Threads int
+	// PromoteAfter is how many rows must carry a property key before it
+	// gets a column of its own (promote.go); 0 means the default (1,000),
+	// a negative value disables promotion.
+	PromoteAfter int64
 }
 
 // checkpointThreshold is the DuckDB WAL size that triggers an automatic
@@ -44,6 +48,8 @@ type DB struct {
 	// applyHook, when set (by tests), runs before each step of Apply;
 	// an error from it aborts the Apply.
 	applyHook func(step string) error
+
+	promo *promoter // promoted property columns
 }
 
 var (
@@ -77,7 +83,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
-	d := &DB{db: sql.OpenDB(connector), src: newSources()}
+	after := opts.PromoteAfter
+	if after == 0 {
+		after = defaultPromoteAfter
+	}
+	d := &DB{db: sql.OpenDB(connector), src: newSources(), promo: newPromoter(after)}
 	d.tables = newTables(d.src)
 	if err := d.init(ctx); err != nil {
 		d.db.Close()
@@ -88,6 +98,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 
 func (d *DB) init(ctx context.Context) error {
 	if err := migrate(ctx, d.db); err != nil {
+		return err
+	}
+	if err := d.promo.load(ctx, d.db); err != nil {
 		return err
 	}
 	return d.ensureWriter(ctx)

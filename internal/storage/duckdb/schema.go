@@ -134,6 +134,39 @@ var migrations = []string{
 		id INTEGER PRIMARY KEY CHECK (id = 1),
 		position UBIGINT NOT NULL
 	);`,
+	// 2: promoted property columns (promote.go): the hottest event and
+	// user properties as plain columns, and which key has which slot.
+	`ALTER TABLE events ADD COLUMN ep_1 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_2 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_3 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_4 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_5 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_6 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_7 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_8 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_9 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_10 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_11 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_12 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_13 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_14 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_15 VARCHAR;
+	ALTER TABLE events ADD COLUMN ep_16 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_1 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_2 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_3 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_4 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_5 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_6 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_7 VARCHAR;
+	ALTER TABLE events ADD COLUMN up_8 VARCHAR;
+	CREATE TABLE property_columns (
+		kind VARCHAR NOT NULL,
+		key VARCHAR NOT NULL,
+		slot INTEGER NOT NULL,
+		promoted_at BIGINT NOT NULL,
+		PRIMARY KEY (kind, slot)
+	);`,
 }
 
 // migrate brings the schema of db to the latest version, one transaction
