@@ -76,12 +76,14 @@ type EventSpec struct {
 }
 
 // Segment is a set of users counted side by side with the others: its
-// filters apply to each event (user properties as of the event) and Users
-// narrows to users active or new in the interval.
+// filters apply to each event (user properties as of the event), Users
+// narrows to users active or new in the interval, and Performed keeps
+// users by what they did (all conditions hold together).
 type Segment struct {
-	Name    string   `json:"name,omitempty"`
-	Users   string   `json:"users,omitempty"` // any (default), active, new
-	Filters []Filter `json:"filters,omitempty"`
+	Name      string      `json:"name,omitempty"`
+	Users     string      `json:"users,omitempty"` // any (default), active, new
+	Filters   []Filter    `json:"filters,omitempty"`
+	Performed []Performed `json:"performed,omitempty"`
 }
 
 // Rolling turns each point into an aggregate of the last Window
@@ -340,6 +342,14 @@ func (g *Segment) validate() error {
 	for i, f := range g.Filters {
 		if err := f.validate(); err != nil {
 			return prefixed(fmt.Sprintf("filters[%d]", i), err)
+		}
+	}
+	if len(g.Performed) > maxPerformed {
+		return fieldErr("performed", "at most %d conditions, got %d", maxPerformed, len(g.Performed))
+	}
+	for i := range g.Performed {
+		if err := g.Performed[i].validate(); err != nil {
+			return prefixed(fmt.Sprintf("performed[%d]", i), err)
 		}
 	}
 	return nil

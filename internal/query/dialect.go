@@ -58,6 +58,14 @@ type Dialect interface {
 	CountDistinct(expr string) string
 	// Median is the median of a numeric expression.
 	Median(expr string) string
+	// Quantile is the q-quantile (0 to 1) of a numeric expression,
+	// interpolated linearly between the two nearest values (DuckDB's
+	// quantile_cont), NULL over no values.
+	Quantile(expr string, q float64) string
+	// ListLen is the number of elements of a list expression.
+	ListLen(list string) string
+	// ListDistinct is the list expression without repeated elements.
+	ListDistinct(list string) string
 	// Series is a table expression of one BIGINT column named col holding
 	// 0..n-1, usable after FROM or JOIN.
 	Series(n int, col string) string
@@ -206,6 +214,17 @@ func (DuckDB) CountDistinct(expr string) string { return "count(DISTINCT " + exp
 
 // Median implements Dialect.
 func (DuckDB) Median(expr string) string { return "median(" + expr + ")" }
+
+// Quantile implements Dialect.
+func (DuckDB) Quantile(expr string, q float64) string {
+	return "quantile_cont(" + expr + ", " + formatQ(q) + ")"
+}
+
+// ListLen implements Dialect.
+func (DuckDB) ListLen(list string) string { return "len(" + list + ")" }
+
+// ListDistinct implements Dialect.
+func (DuckDB) ListDistinct(list string) string { return "list_distinct(" + list + ")" }
 
 // Series implements Dialect.
 func (DuckDB) Series(n int, col string) string {

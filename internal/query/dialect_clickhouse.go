@@ -127,6 +127,25 @@ func (ClickHouse) Median(expr string) string {
 		", intDiv(" + n + " + 2, 2))) / 2)"
 }
 
+// Quantile implements Dialect: linear interpolation between the sorted
+// values at positions floor and ceil of q × (n−1), as DuckDB's
+// quantile_cont (ClickHouse's quantileExact does not interpolate).
+func (ClickHouse) Quantile(expr string, q float64) string {
+	sorted := "arraySort(groupArray(" + expr + "))"
+	n := "length(" + sorted + ")"
+	pos := formatQ(q) + " * (" + n + " - 1)"
+	lo := "toUInt64(floor(" + pos + "))"
+	at := func(i string) string { return "arrayElement(" + sorted + ", " + i + ")" }
+	return "if(" + n + " = 0, NULL, " + at(lo+" + 1") + " + (" + pos + " - floor(" + pos + ")) * (" +
+		at("least("+lo+" + 2, "+n+")") + " - " + at(lo+" + 1") + "))"
+}
+
+// ListLen implements Dialect.
+func (ClickHouse) ListLen(list string) string { return "length(" + list + ")" }
+
+// ListDistinct implements Dialect.
+func (ClickHouse) ListDistinct(list string) string { return "arrayDistinct(" + list + ")" }
+
 // Series implements Dialect.
 func (ClickHouse) Series(n int, col string) string {
 	return "(SELECT number AS " + col + " FROM numbers(" + strconv.Itoa(n) + "))"

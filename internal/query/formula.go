@@ -29,8 +29,11 @@ type (
 	fmetric struct {
 		fn     string // UNIQUES, TOTALS, ...
 		event  int
-		window int  // ROLLWIN: the metric over the last window intervals
-		cum    bool // CUMSUM
+		window int     // ROLLWIN, ROLLWINBEFORE: the metric over the last window intervals
+		before bool    // ROLLWINBEFORE: the window taken before the segment
+		cum    bool    // CUMSUM
+		p      float64 // PERCENTILE, FREQPERCENTILE: the quantile, 0 to 1
+		mode   string  // SEMANTICTOTALS: ALL_VALUES or UNIQUE_ARRAY_VALUES
 	}
 	fcall struct {
 		fn   string // EXP, LN, LOG, LOG10, POWER, SQRT, ROLLAVG, TRENDLINE
@@ -39,18 +42,31 @@ type (
 	}
 )
 
-// metricFuncs are the formula metric functions that are implemented.
+// metricFuncs are the formula metric functions computed from the main
+// aggregate of an event (cell); CUMSUM, ROLLWIN and ROLLWINBEFORE take
+// these.
 var metricFuncs = map[string]bool{
 	"UNIQUES": true, "TOTALS": true, "ACTIVE": true, "AVG": true, "PROPSUM": true,
 	"PROPAVG": true, "PROPMAX": true, "PROPMIN": true, "REVENUETOTAL": true, "ARPAU": true,
 }
 
-// unsupportedFuncs are documented functions this build does not have.
-var unsupportedFuncs = map[string]bool{
-	"HIST": true, "FREQPERCENTILE": true, "PROPCOUNT": true, "PROPCOUNTAVG": true, "PROPHIST": true,
-	"PERCENTILE": true, "SESSIONTOTALS": true, "SEMANTICTOTALS": true, "EVENTTOTALS": true,
-	"ROLLWINBEFORE": true,
+// extraFuncs are the formula metric functions that need a query of their
+// own (formula_sql.go), with their arguments after the event letter:
+// "p" a percentile, "mode" SEMANTICTOTALS' counting mode.
+var extraFuncs = map[string]string{
+	"PERCENTILE": "p", "FREQPERCENTILE": "p", "PROPCOUNT": "", "PROPCOUNTAVG": "",
+	"SESSIONTOTALS": "", "EVENTTOTALS": "", "SEMANTICTOTALS": "mode", "HIST": "", "PROPHIST": "",
 }
+
+// distFuncs are the metric functions whose value is a distribution: a
+// formula reading them is evaluated once per bin (one series per bin).
+var distFuncs = map[string]bool{"HIST": true, "PROPHIST": true}
+
+// Counting modes of SEMANTICTOTALS.
+const (
+	allValues    = "ALL_VALUES"
+	uniqueValues = "UNIQUE_ARRAY_VALUES"
+)
 
 type fparser struct {
 	s      string
@@ -78,6 +94,9 @@ func parseFormula(text string, events int) (*formula, error) {
 		return nil, p.errf("unexpected %q", p.s[p.pos:])
 	}
 	f.root = n
+	if _, err := f.checkDistributions(); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -210,13 +229,10 @@ func (p *fparser) primary() (fnode, error) {
 	if name == "" {
 		return nil, p.errf("unexpected %q", c)
 	}
-	if unsupportedFuncs[name] {
-		p.pos = at
-		return nil, p.errf("function %s is not supported yet", name)
-	}
 	if err := p.expect('('); err != nil {
 		return nil, err
 	}
+	_, extra := extraFuncs[name]
 	switch {
 	case metricFuncs[name]:
 		e, err := p.letter()
@@ -224,11 +240,18 @@ func (p *fparser) primary() (fnode, error) {
 			return nil, err
 		}
 		return fmetric{fn: name, event: e}, p.expect(')')
-	case name == "CUMSUM" || name == "ROLLWIN":
+	case extra:
+		return p.extraMetric(name)
+	case name == "CUMSUM" || name == "ROLLWIN" || name == "ROLLWINBEFORE":
 		// CUMSUM(UNIQUES(A)) or the documented CUMSUM(UNIQUES, A);
 		// ROLLWIN(TOTALS(A), 7) or ROLLWIN(TOTALS, A, 7).
-		m := fmetric{fn: strings.ToUpper(p.ident())}
+		inner := p.pos
+		m := fmetric{fn: strings.ToUpper(p.ident()), before: name == "ROLLWINBEFORE"}
 		if !metricFuncs[m.fn] {
+			p.pos = inner
+			if _, ok := extraFuncs[m.fn]; ok {
+				return nil, p.errf("%s takes UNIQUES, TOTALS, ACTIVE, AVG, PROPSUM, PROPAVG, PROPMAX, PROPMIN, REVENUETOTAL or ARPAU, not %s", name, m.fn)
+			}
 			return nil, p.errf("%s needs a metric such as UNIQUES(A)", name)
 		}
 		var err error
@@ -259,7 +282,7 @@ func (p *fparser) primary() (fnode, error) {
 				return nil, err
 			}
 			if n < 1 || n > 90 || n != math.Trunc(n) {
-				return nil, p.errf("window must be a whole number from 1 to 90")
+				return nil, p.errf("%s window must be a whole number from 1 to 90", name)
 			}
 			m.window = int(n)
 		}
@@ -298,6 +321,90 @@ func (p *fparser) primary() (fnode, error) {
 		call.n = int(w)
 	}
 	return call, nil
+}
+
+// extraMetric parses the rest of an extra metric function after its
+// "(": the event letter, then a percentile (0 to 100; a value up to 1 is
+// read as a fraction, so 0.9 and 90 are both the 90th) or a counting
+// mode.
+func (p *fparser) extraMetric(name string) (fnode, error) {
+	e, err := p.letter()
+	if err != nil {
+		return nil, err
+	}
+	m := fmetric{fn: name, event: e}
+	switch extraFuncs[name] {
+	case "p":
+		if err := p.expect(','); err != nil {
+			return nil, p.errf("%s takes an event and a percentile, e.g. %s(A, 90)", name, name)
+		}
+		p.space()
+		at := p.pos
+		v, err := p.number()
+		if err != nil {
+			return nil, err
+		}
+		if v < 0 || v > 100 {
+			p.pos = at
+			return nil, p.errf("%s percentile must be from 0 to 100, got %g", name, v)
+		}
+		if v > 1 {
+			v /= 100
+		}
+		m.p = v
+	case "mode":
+		if err := p.expect(','); err != nil {
+			return nil, p.errf("%s takes an event and %s or %s", name, uniqueValues, allValues)
+		}
+		p.space()
+		at := p.pos
+		switch mode := strings.ToUpper(p.ident()); mode {
+		case allValues, uniqueValues:
+			m.mode = mode
+		default:
+			p.pos = at
+			return nil, p.errf("%s mode must be %s or %s, got %q", name, uniqueValues, allValues, mode)
+		}
+	}
+	return m, p.expect(')')
+}
+
+// checkDistributions checks that the distribution functions of f are of
+// one kind (their bins must be the same), returning it ("" for none).
+func (f *formula) checkDistributions() (string, error) {
+	kind := ""
+	for _, m := range f.metrics() {
+		if !distFuncs[m.fn] {
+			continue
+		}
+		if kind != "" && kind != m.fn {
+			return "", fieldErr("", "%q: HIST and PROPHIST cannot be combined in one formula (their bins differ)", f.text)
+		}
+		kind = m.fn
+	}
+	return kind, nil
+}
+
+// FormulaPropertyEvents reports, for each of a chart's events, whether
+// a property function of the formula text (';'-separated formulas) reads
+// the event's property: PROPSUM, PROPAVG, PROPMAX, PROPMIN,
+// REVENUETOTAL, ARPAU, PERCENTILE, PROPCOUNT, PROPCOUNTAVG, PROPHIST,
+// SEMANTICTOTALS. Formulas that do not parse read none (Validate reports
+// them).
+func FormulaPropertyEvents(text string, events int) []bool {
+	out := make([]bool, events)
+	for _, part := range strings.Split(text, ";") {
+		f, err := parseFormula(part, events)
+		if err != nil {
+			continue
+		}
+		for _, m := range f.metrics() {
+			if needsProp(m.fn) {
+				out[m.event] = true
+			}
+		}
+	}
+	return out
 }
 
 // metrics returns every metric node of f.

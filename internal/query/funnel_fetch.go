@@ -151,8 +151,8 @@ func (c *compiler) stepCond(eventType string, filters []Filter, extra []Filter) 
 
 // funnelSQL builds the fetch statement of f for segment seg over the
 // entry span [from, to).
-func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) funnelSource {
-	c := &compiler{d: e.d, project: p.ID}
+func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, b *buckets, from, to int64) funnelSource {
+	c := &compiler{d: e.d, project: p.ID, b: b}
 	n := len(f.Steps)
 	nbits := uint(n + len(f.Exclusions))
 	// Each step and exclusion: its event type, conditions and bit.
@@ -164,10 +164,12 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, from, to int64) f
 	var parts []part
 	for i, st := range f.Steps {
 		var extra []Filter
+		var performed []string
 		if i == 0 || f.Order == OrderAny {
 			extra = seg.Filters
+			performed = c.performed(seg, "ev.amplitude_id", "ev.event_time")
 		}
-		parts = append(parts, part{st.EventType, append(c.filters(st.Filters), c.filters(extra)...), uint64(1) << uint(i)})
+		parts = append(parts, part{st.EventType, append(append(c.filters(st.Filters), c.filters(extra)...), performed...), uint64(1) << uint(i)})
 	}
 	for i, x := range f.Exclusions {
 		parts = append(parts, part{x.EventType, c.filters(x.Filters), uint64(1) << uint(n+i)})
@@ -614,7 +616,7 @@ func (e *Engine) Funnel(ctx context.Context, p Project, f *Funnel, now time.Time
 	k := newFunnelKernel(f, starts)
 	for si := range segs {
 		seg := &segs[si]
-		src := e.funnelSQL(p, f, seg, from, to)
+		src := e.funnelSQL(p, f, seg, b, from, to)
 		acc, labels, err := e.foldFunnel(ctx, k, src, p.ID, bounds)
 		if err != nil {
 			return nil, err

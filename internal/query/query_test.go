@@ -44,7 +44,6 @@ func TestFormulaErrors(t *testing.T) {
 	f("UNIQUES(C)", "event C does not exist")
 	f("UNIQUES(A", `expected ')'`)
 	f("FOO(A)", "unknown function FOO")
-	f("PERCENTILE(A, 90)", "not supported yet")
 	f("UNIQUES(A) +", "unexpected end")
 	f("ROLLAVG(TOTALS(A), 0)", "whole number from 1 to 90")
 	f("CUMSUM(3)", "needs a metric")

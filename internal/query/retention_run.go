@@ -155,14 +155,15 @@ func bitOr(d Dialect, x string) string {
 
 // retentionSQL builds the statement of r for segment seg; D0 is the wall
 // day of from.
-func (e *Engine) retentionSQL(p Project, r *Retention, seg *Segment, from, to, end int64, loc *time.Location, d0 int64) string {
+func (e *Engine) retentionSQL(p Project, r *Retention, seg *Segment, b *buckets, from, to, end int64, loc *time.Location, d0 int64) string {
 	d := e.d
-	c := &compiler{d: d, project: p.ID}
+	c := &compiler{d: d, project: p.ID, b: b}
 	off := (&buckets{loc: loc, from: time.UnixMilli(from).In(loc), to: time.UnixMilli(end).In(loc)}).offsetExpr("ev.event_time")
 	isNew := r.Start.EventType == EventNew
 	start := "FALSE"
 	if !isNew {
-		start = "(" + c.stepCond(r.Start.EventType, r.Start.Filters, seg.Filters) + fmt.Sprintf(" AND ev.event_time < %d)", to)
+		start = "(" + and(append([]string{c.stepCond(r.Start.EventType, r.Start.Filters, seg.Filters)}, c.performed(seg, "ev.amplitude_id", "ev.event_time")...)) +
+			fmt.Sprintf(" AND ev.event_time < %d)", to)
 	}
 	cols := []string{canon + " AS uid", d.IntDiv("ev.event_time + "+off, "3600000") + " AS wh", start + " AS s"}
 	any := []string{start}
@@ -185,7 +186,7 @@ func (e *Engine) retentionSQL(p Project, r *Retention, seg *Segment, from, to, e
 		for range r.Return {
 			fsCols = append(fsCols, "FALSE")
 		}
-		ev += "\nUNION ALL SELECT " + strings.Join(fsCols, ", ") + " FROM fs"
+		ev += "\nUNION ALL SELECT " + strings.Join(fsCols, ", ") + " FROM fs WHERE " + and(c.performed(seg, "fs.uid", "fs.t"))
 	}
 	ctes = append(ctes, "e AS ("+ev+")")
 	dayExpr := d.IntDiv("wh", "24")
@@ -209,12 +210,13 @@ func (e *Engine) retentionSQL(p Project, r *Retention, seg *Segment, from, to, e
 
 // retentionGroupSQL returns each user's group-by value on their first
 // start event in the range.
-func (e *Engine) retentionGroupSQL(p Project, r *Retention, seg *Segment, from, to int64) string {
-	c := &compiler{d: e.d, project: p.ID}
+func (e *Engine) retentionGroupSQL(p Project, r *Retention, seg *Segment, b *buckets, from, to int64) string {
+	c := &compiler{d: e.d, project: p.ID, b: b}
 	start := c.stepCond(r.Start.EventType, r.Start.Filters, seg.Filters)
 	if r.Start.EventType == EventNew {
 		start = "TRUE"
 	}
+	start = and(append([]string{start}, c.performed(seg, "ev.amplitude_id", "ev.event_time")...))
 	return "/* query.Retention.group */\nWITH " + c.mergesCTE() + ",\n" +
 		"e AS (SELECT " + canon + " AS uid, ev.event_time AS t, " + r.GroupBy.text(e.d) + " AS g FROM events ev LEFT JOIN m ON m.from_id = ev.amplitude_id WHERE " +
 		fmt.Sprintf("ev.project_id = %d AND ev.event_time >= %d AND ev.event_time < %d AND %s", p.ID, from, to, start) + "),\n" +
@@ -339,11 +341,11 @@ func (e *Engine) Retention(ctx context.Context, p Project, r *Retention, now tim
 		groupOf := map[int64]int32{}
 		var labels []string
 		if r.GroupBy != nil {
-			if labels, err = e.retentionGroups(ctx, e.retentionGroupSQL(p, r, seg, from, to), groupOf); err != nil {
+			if labels, err = e.retentionGroups(ctx, e.retentionGroupSQL(p, r, seg, b, from, to), groupOf); err != nil {
 				return nil, err
 			}
 		}
-		accs, err := e.foldRetention(ctx, k, e.retentionSQL(p, r, seg, from, to, end, loc, d0), nc, groupOf)
+		accs, err := e.foldRetention(ctx, k, e.retentionSQL(p, r, seg, b, from, to, end, loc, d0), nc, groupOf)
 		if err != nil {
 			return nil, err
 		}

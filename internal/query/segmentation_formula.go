@@ -9,7 +9,8 @@ import (
 // needsProp reports whether a formula function reads the event's property.
 func needsProp(fn string) bool {
 	switch fn {
-	case "PROPSUM", "PROPAVG", "PROPMAX", "PROPMIN", "REVENUETOTAL", "ARPAU":
+	case "PROPSUM", "PROPAVG", "PROPMAX", "PROPMIN", "REVENUETOTAL", "ARPAU", "PERCENTILE",
+		"PROPCOUNT", "PROPCOUNTAVG", "PROPHIST", "SEMANTICTOTALS":
 		return true
 	}
 	return false
@@ -21,7 +22,14 @@ func (s *Segmentation) checkFormulas() error {
 	for _, f := range s.formulas {
 		for _, m := range f.metrics() {
 			if needsProp(m.fn) && s.Events[m.event].Property == nil {
-				return fieldErr(fmt.Sprintf("events[%d].property", m.event), "%s needs a numeric property", m.fn)
+				kind := "a numeric property"
+				switch m.fn {
+				case "PROPCOUNT", "PROPCOUNTAVG":
+					kind = "a property"
+				case "SEMANTICTOTALS":
+					kind = "an array property"
+				}
+				return fieldErr(fmt.Sprintf("events[%d].property", m.event), "%s needs %s", m.fn, kind)
 			}
 		}
 	}
@@ -54,24 +62,25 @@ func formulaValue(fn string, c cell, act float64) float64 {
 }
 
 // formulas computes a formula chart: one series per formula, segment and
-// group value shared by the events it reads.
+// group value shared by the events it reads, and per bin for a formula
+// reading a distribution (HIST, PROPHIST).
 func (r *run) formulas(ctx context.Context, res *Result) error {
 	s := r.s
 	if err := s.checkFormulas(); err != nil {
 		return err
 	}
+	uniq := map[int]bool{} // events whose uniques some formula reads or ranks by
+	for _, f := range s.formulas {
+		for _, m := range f.metrics() {
+			switch m.fn {
+			case "UNIQUES", "ACTIVE", "AVG", "HIST", "FREQPERCENTILE":
+				uniq[m.event] = true
+			}
+		}
+	}
 	for si := range r.segs {
 		seg := &r.segs[si]
 		aggs := map[int]*agg{}
-		uniq := map[int]bool{} // events whose uniques some formula reads
-		for _, f := range s.formulas {
-			for _, m := range f.metrics() {
-				switch m.fn {
-				case "UNIQUES", "ACTIVE", "AVG":
-					uniq[m.event] = true
-				}
-			}
-		}
 		getAgg := func(ei int) (*agg, error) {
 			if a := aggs[ei]; a != nil {
 				return a, nil
@@ -83,10 +92,18 @@ func (r *run) formulas(ctx context.Context, res *Result) error {
 		}
 		var act []float64
 		var actAll float64
-		actWin := map[int][]float64{}
-		type wkey struct{ ev, n int }
+		type wkey struct {
+			ev, n  int
+			before bool
+		}
+		type akey struct {
+			n      int
+			before bool
+		}
+		actWin := map[akey][]float64{}
 		wins := map[wkey]map[string][]cell{}
 		cums := map[int]map[string][]float64{}
+		extras := map[xkey]map[string]*xgroup{}
 		for fi, f := range s.formulas {
 			// Prepare every aggregate the formula reads.
 			var keys []string
@@ -119,13 +136,17 @@ func (r *run) formulas(ctx context.Context, res *Result) error {
 					}
 				}
 				ev := &s.Events[m.event]
-				if m.window > 0 && wins[wkey{m.event, m.window}] == nil {
-					cells, wact, err := r.windowCells(ctx, ev, seg, ev.GroupBy, ev.Property, m.window, true)
+				if wk := (wkey{m.event, m.window, m.before}); m.window > 0 && wins[wk] == nil {
+					window := r.windowCells
+					if m.before {
+						window = r.windowCellsBefore
+					}
+					cells, wact, err := window(ctx, ev, seg, ev.GroupBy, ev.Property, m.window, true)
 					if err != nil {
 						return err
 					}
-					wins[wkey{m.event, m.window}] = cells
-					actWin[m.window] = wact
+					wins[wk] = cells
+					actWin[akey{m.window, m.before}] = wact
 				}
 				if m.cum && m.fn == "UNIQUES" && cums[m.event] == nil {
 					c, err := r.cumulativeUniques(ctx, ev, seg, ev.GroupBy)
@@ -134,59 +155,84 @@ func (r *run) formulas(ctx context.Context, res *Result) error {
 					}
 					cums[m.event] = c
 				}
+				if xk, ok := extraKey(m); ok && extras[xk] == nil {
+					x, err := r.extra(ctx, seg, xk)
+					if err != nil {
+						return err
+					}
+					extras[xk] = x
+				}
+			}
+			dist, err := r.formulaBins(ctx, f, seg)
+			if err != nil {
+				return err
 			}
 			if len(keys) > s.GroupLimit {
 				keys = keys[:s.GroupLimit]
 			}
 			for _, k := range keys {
-				get := func(m fmetric) fvalue {
-					a := aggs[m.event]
-					g := a.groups[k]
-					if g == nil && len(s.Events[m.event].GroupBy) == 0 {
-						g = a.groups[""]
-					}
-					v := fvalue{points: make([]float64, r.b.n())}
-					if g == nil {
+				for bin, bucket := range dist.labels {
+					get := func(m fmetric) fvalue {
+						a := aggs[m.event]
+						g := a.groups[k]
+						if g == nil && len(s.Events[m.event].GroupBy) == 0 {
+							g = a.groups[""]
+						}
+						v := fvalue{points: make([]float64, r.b.n())}
+						if g == nil {
+							return v
+						}
+						if distFuncs[m.fn] {
+							return dist.value(m.event, g.keyString(), bin, r.b.n())
+						}
+						if xk, ok := extraKey(m); ok {
+							if x := extras[xk][g.keyString()]; x != nil {
+								v.collapsed = extraValue(m.fn, x.all)
+								for i, row := range x.pts {
+									v.points[i] = extraValue(m.fn, row)
+								}
+							}
+							return v
+						}
+						v.collapsed = formulaValue(m.fn, g.all, actAll)
+						switch {
+						case m.window > 0:
+							cells := wins[wkey{m.event, m.window, m.before}][g.keyString()]
+							for i := range v.points {
+								if cells != nil {
+									v.points[i] = formulaValue(m.fn, cells[i], actWin[akey{m.window, m.before}][i])
+								}
+							}
+						default:
+							for i, c := range g.pts {
+								var ac float64
+								if act != nil {
+									ac = act[i]
+								}
+								v.points[i] = formulaValue(m.fn, c, ac)
+							}
+						}
+						if m.cum {
+							if c := cums[m.event][g.keyString()]; c != nil && m.fn == "UNIQUES" {
+								copy(v.points, c)
+							} else {
+								for i := 1; i < len(v.points); i++ {
+									v.points[i] += v.points[i-1]
+								}
+							}
+						}
 						return v
 					}
-					v.collapsed = formulaValue(m.fn, g.all, actAll)
-					switch {
-					case m.window > 0:
-						cells := wins[wkey{m.event, m.window}][g.keyString()]
-						for i := range v.points {
-							if cells != nil {
-								v.points[i] = formulaValue(m.fn, cells[i], actWin[m.window][i])
-							}
-						}
-					default:
-						for i, c := range g.pts {
-							var ac float64
-							if act != nil {
-								ac = act[i]
-							}
-							v.points[i] = formulaValue(m.fn, c, ac)
-						}
+					val := f.eval(f.root, r.b.n(), get)
+					var group []string
+					if k != "" {
+						group = strings.Split(k, "\x00")
 					}
-					if m.cum {
-						if c := cums[m.event][g.keyString()]; c != nil && m.fn == "UNIQUES" {
-							copy(v.points, c)
-						} else {
-							for i := 1; i < len(v.points); i++ {
-								v.points[i] += v.points[i-1]
-							}
-						}
-					}
-					return v
+					res.Series = append(res.Series, Series{
+						Label: r.label(f.text, si, group, bucket), Event: -1, Formula: fi, Segment: si,
+						Group: group, Bucket: bucket, Format: f.format, Values: val.points, Collapsed: val.collapsed,
+					})
 				}
-				val := f.eval(f.root, r.b.n(), get)
-				var group []string
-				if k != "" {
-					group = strings.Split(k, "\x00")
-				}
-				res.Series = append(res.Series, Series{
-					Label: r.label(f.text, si, group, ""), Event: -1, Formula: fi, Segment: si,
-					Group: group, Format: f.format, Values: val.points, Collapsed: val.collapsed,
-				})
 			}
 		}
 	}

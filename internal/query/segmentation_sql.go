@@ -94,6 +94,7 @@ func (c *compiler) sourceCols(ev *EventSpec, seg *Segment, groups []PropRef, val
 	where := []string{c.timeWhere(), c.typeCond(ev.EventType)}
 	where = append(where, c.filters(ev.Filters)...)
 	where = append(where, c.filters(seg.Filters)...)
+	where = append(where, c.performed(seg, "ev.amplitude_id", "ev.event_time")...)
 	where = append(where, extraWhere...)
 	ctes := []string{
 		c.mergesCTE(),
@@ -107,6 +108,7 @@ func (c *compiler) sourceCols(ev *EventSpec, seg *Segment, groups []PropRef, val
 	if seg.Users == "active" && ev.EventType != EventActive && ev.EventType != EventNew {
 		aw := []string{c.timeWhere(), c.typeCond(EventActive)}
 		aw = append(aw, c.filters(seg.Filters)...)
+		aw = append(aw, c.performed(seg, "ev.amplitude_id", "ev.event_time")...)
 		ctes = append(ctes, "au AS (SELECT DISTINCT "+canon+" AS uid, "+c.b.indexExpr(c.d, "ev.event_time")+
 			" AS bkt FROM events ev LEFT JOIN m ON m.from_id = ev.amplitude_id WHERE "+and(aw)+")")
 		joins += " JOIN au ON au.uid = e.uid AND au.bkt = e.bkt"

@@ -30,12 +30,102 @@ type ampEvent struct {
 	} `json:"group_by"`
 }
 
-// ampCondition is one condition of the `s` parameter.
+// ampCondition is one condition of the `s` parameter: a property
+// condition (prop, op, values) or, with type "event", a "who performed"
+// one (event_type, filters, op, value, time_type, time_value).
 type ampCondition struct {
-	Prop   string   `json:"prop"`
-	Op     string   `json:"op"`
-	Values []string `json:"values"`
-	Type   string   `json:"type"`
+	Prop      string          `json:"prop"`
+	Op        string          `json:"op"`
+	Values    []string        `json:"values"`
+	Type      string          `json:"type"`
+	EventType string          `json:"event_type"`
+	Filters   []ampFilter     `json:"filters"`
+	Value     json.RawMessage `json:"value"`
+	TimeType  string          `json:"time_type"`
+	TimeValue json.RawMessage `json:"time_value"`
+}
+
+// ampFilter is one filter of a who-performed condition's event.
+type ampFilter struct {
+	SubpropType  string   `json:"subprop_type"`
+	SubpropKey   string   `json:"subprop_key"`
+	SubpropOp    string   `json:"subprop_op"`
+	SubpropValue []string `json:"subprop_value"`
+}
+
+// ampFilters maps Dashboard API filters (subprop_type defaults to event).
+func ampFilters(fs []ampFilter) []query.Filter {
+	var out []query.Filter
+	for _, f := range fs {
+		typ := f.SubpropType
+		if typ == "" {
+			typ = "event"
+		}
+		out = append(out, query.Filter{PropRef: ampProp(typ, f.SubpropKey), Op: f.SubpropOp, Values: f.SubpropValue})
+	}
+	return out
+}
+
+// ampInt reads a whole number given as a JSON number or string ("3");
+// absent is 0.
+func ampInt(field string, raw json.RawMessage) (int, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		s = string(raw)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, api.BadRequest("%s: want a whole number, got %s", field, raw)
+	}
+	return n, nil
+}
+
+// ampPerformed maps a "who performed" condition of `s` (spec §6.1):
+// time_type forEachInterval, currentInterval or allTime; with time_value
+// (days) and time_type absent or "rolling", the last time_value days.
+func ampPerformed(i int, c ampCondition) (query.Performed, error) {
+	p := query.Performed{EventType: c.EventType, Filters: ampFilters(c.Filters), Op: c.Op}
+	if c.Prop != "" || len(c.Values) > 0 {
+		return p, api.BadRequest("s[%d]: a \"who performed\" condition (type \"event\") takes event_type, filters, op, value, time_type and time_value, not prop or values", i)
+	}
+	if c.EventType == "" {
+		return p, api.BadRequest("s[%d].event_type: missing", i)
+	}
+	n, err := ampInt(fmt.Sprintf("s[%d].value", i), c.Value)
+	if err != nil {
+		return p, err
+	}
+	p.Count = n
+	if p.Op == "" && len(c.Value) > 0 {
+		p.Op = ">="
+	}
+	days, err := ampInt(fmt.Sprintf("s[%d].time_value", i), c.TimeValue)
+	if err != nil {
+		return p, err
+	}
+	switch c.TimeType {
+	case "forEachInterval":
+		p.Window = query.WindowEachInterval
+	case "currentInterval":
+		p.Window = query.WindowCurrentInterval
+	case "allTime":
+		p.Window = query.WindowAllTime
+	case "", "rolling":
+		if days == 0 {
+			if c.TimeType == "rolling" {
+				return p, api.BadRequest("s[%d].time_value: time_type rolling needs the number of days", i)
+			}
+			p.Window = query.WindowAllTime
+			break
+		}
+		p.Window, p.Days = query.WindowLastDays, days
+	default:
+		return p, api.BadRequest("s[%d].time_type: unknown %q (forEachInterval, currentInterval, allTime, or time_value days)", i, c.TimeType)
+	}
+	return p, nil
 }
 
 // ampProp maps a Dashboard API property (type event/user/group, user
@@ -94,7 +184,12 @@ func parseAmpSegment(raw string) (query.Segment, error) {
 	}
 	for i, c := range conds {
 		if c.Type == "event" {
-			return seg, api.BadRequest("s[%d]: \"who performed\" conditions are not supported yet", i)
+			p, err := ampPerformed(i, c)
+			if err != nil {
+				return seg, err
+			}
+			seg.Performed = append(seg.Performed, p)
+			continue
 		}
 		if c.Prop == "" {
 			return seg, api.BadRequest("s[%d].prop: missing", i)

@@ -112,7 +112,7 @@ func ampFunnelDef(q url.Values) (*query.Funnel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(seg.Filters) > 0 {
+	if len(seg.Filters) > 0 || len(seg.Performed) > 0 {
 		f.Segments = []query.Segment{seg}
 	}
 	if g := q.Get("g"); g != "" {

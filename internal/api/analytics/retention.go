@@ -58,7 +58,7 @@ func ampRetentionDef(q url.Values) (*query.Retention, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(seg.Filters) > 0 {
+	if len(seg.Filters) > 0 || len(seg.Performed) > 0 {
 		rd.Segments = []query.Segment{seg}
 	}
 	if g := q.Get("g"); g != "" {
