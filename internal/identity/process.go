@@ -87,6 +87,12 @@ func (r *Resolver) resolve(e *event.Event) *user {
 		if id, ok := r.userIDs[key]; ok {
 			// Known user_id: its id on any device.
 			u = r.user(p, id)
+			if u.userID == "" && u.mergedInto == 0 {
+				// Pinned from the shared map (Pin) to the device's
+				// anonymous id, or a fresh one: adopt it now.
+				u.userID = e.UserID
+				r.markUser(u)
+			}
 			if d != nil && d.amplitudeID != id {
 				if cur := r.users[d.amplitudeID]; cur != nil && cur.userID == "" && cur.mergedInto == 0 {
 					// The device holds another, anonymous id: merge it.

@@ -78,7 +78,8 @@ type merge struct {
 type Resolver struct {
 	mu sync.Mutex
 
-	next int64 // next Amplitude ID
+	next   int64 // next Amplitude ID
+	lo, hi int64 // SetIDRange: the ids this Resolver mints; hi 0 = unbounded
 
 	users   map[int64]*user
 	devices map[strKey]*device
@@ -143,9 +144,7 @@ func (r *Resolver) LoadUser(su *storage.User) {
 	}
 	u.props = r.canonicalTable(u.props)
 	r.users[u.id] = u
-	if u.id >= r.next {
-		r.next = u.id + 1
-	}
+	r.bump(u.id)
 }
 
 // LoadDevice adds a stored device mapping.
@@ -202,8 +201,9 @@ func (r *Resolver) canonicalTable(p []byte) []byte {
 	return out
 }
 
+// bump keeps the counter past id, if id is in this Resolver's range.
 func (r *Resolver) bump(id int64) {
-	if id >= r.next {
+	if id >= r.next && id >= r.lo && (r.hi <= 0 || id < r.hi) {
 		r.next = id + 1
 	}
 }

@@ -147,6 +147,7 @@ const (
 	restartAsWritten = iota // "restart" lines drain, then load a fresh Resolver
 	restartNever            // "restart" lines only drain
 	restartAlways           // drain and reload after every line
+	sharedMap               // as written, each event planned, claimed in a MemMap and pinned first
 )
 
 // runScript runs a test script (see testdata/README) and returns its
@@ -157,6 +158,8 @@ func runScript(t *testing.T, script string, mode int) string {
 	r := New()
 	var out strings.Builder
 	var lastT, seq int64
+	shared := NewMemMap().Node("a")
+	var plan Plan
 	restart := func() {
 		var u storage.Unit
 		r.Drain(&u)
@@ -212,6 +215,14 @@ func runScript(t *testing.T, script string, mode int) string {
 				kind = event.KindIdentify
 			case "group":
 				kind = event.KindGroupIdentify
+			}
+			if mode == sharedMap && kind != event.KindGroupIdentify {
+				plan.Reset()
+				r.Plan(&plan, []event.Event{e})
+				if err := shared.Claim(t.Context(), plan.Claims); err != nil {
+					t.Fatal(err)
+				}
+				r.Pin(plan.Claims)
 			}
 			store := r.Process(&e, kind)
 			fmt.Fprintf(&out, "  -> amp=%d store=%v props=%s\n", e.AmplitudeID, store, orNil(e.UserProperties))
@@ -279,7 +290,8 @@ func TestScripts(t *testing.T) {
 			}
 			// A restart (Drain, then Load into a fresh Resolver) must not
 			// change any answer, wherever it happens.
-			for _, mode := range []int{restartNever, restartAlways} {
+			// So must claiming every new user_id in a shared map first, on one node.
+			for _, mode := range []int{restartNever, restartAlways, sharedMap} {
 				if other := runScript(t, string(in), mode); other != got {
 					t.Errorf("restart mode %d gives a different transcript:\n%s", mode, other)
 				}
