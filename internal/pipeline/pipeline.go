@@ -41,6 +41,17 @@ type Options struct {
 	DedupWindow time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Shared, when set, is the user_id → amplitude_id map shared with
+	// other nodes (docs/scale-out.md): before each unit is processed, the
+	// user_ids it meets for the first time are claimed there in one round
+	// trip and the identified users it touches are refreshed from other
+	// nodes' writes; after the unit is applied, its identified users are
+	// published. Nil (one node) costs nothing.
+	Shared identity.SharedMap
+	// IDLow and IDHigh, when IDHigh > 0, are the range of amplitude_ids
+	// this node mints (identity.Resolver.SetIDRange): ids of other nodes,
+	// loaded or learnt, never move its counter.
+	IDLow, IDHigh int64
 }
 
 // Counter names persisted with each unit.
@@ -59,6 +70,7 @@ type Pipeline struct {
 
 	dedup   *dedupSet
 	nextSeq int64
+	shared  *sharedState // nil without Options.Shared
 	// free holds event buffers of applied units for reuse: a unit's events
 	// are large structs, and allocating and growing their slice anew for
 	// every unit was a tenth of the pipeline's time.
@@ -95,6 +107,12 @@ func New(ctx context.Context, log *wal.Log, store Store, logger *slog.Logger, op
 		return nil, fmt.Errorf("read applied position: %w", err)
 	}
 	p.applied = pos
+	if opts.IDHigh > 0 {
+		p.res.SetIDRange(opts.IDLow, opts.IDHigh)
+	}
+	if opts.Shared != nil {
+		p.shared = &sharedState{m: opts.Shared}
+	}
 	counters, err := store.Counters(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read counters: %w", err)
@@ -203,7 +221,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	defer pruneEvery.Stop()
 	read := p.Applied()
 	for {
-		u, err := p.build(r)
+		u, err := p.build(failed, r)
 		if err != nil {
 			close(units)
 			<-applyErr
@@ -260,6 +278,9 @@ func (p *Pipeline) applyLoop(ctx context.Context, units <-chan *storage.Unit) er
 		if err := p.store.Apply(ctx, u); err != nil {
 			return fmt.Errorf("apply unit ending at %d: %w", u.Position, err)
 		}
+		if p.shared != nil {
+			p.shared.publish(ctx, u, p.logger)
+		}
 		p.logger.Debug("unit applied", "events", len(u.Events), "users", len(u.Users),
 			"position", u.Position, "duration", time.Since(start))
 		select { // recycle the events buffer
@@ -282,8 +303,13 @@ func (p *Pipeline) applyLoop(ctx context.Context, units <-chan *storage.Unit) er
 }
 
 // build reads up to MaxUnitEvents events' worth of records into a unit.
-// It returns nil when no record was available.
-func (p *Pipeline) build(r *wal.Reader) (*storage.Unit, error) {
+// It returns nil when no record was available. With a shared map, the
+// records are decoded first, the unit's new user_ids claimed, and then
+// processed (buildShared); ctx only bounds those claims.
+func (p *Pipeline) build(ctx context.Context, r *wal.Reader) (*storage.Unit, error) {
+	if p.shared != nil {
+		return p.buildShared(ctx, r)
+	}
 	u := &storage.Unit{}
 	select {
 	case u.Events = <-p.free:
@@ -312,38 +338,48 @@ func (p *Pipeline) build(r *wal.Reader) (*storage.Unit, error) {
 			p.logger.Error("undecodable wal record skipped", "end", end, "err", err)
 			continue
 		}
-		u.Events = p.process(&hdr, u, start)
+		u.Events = p.process(&hdr, u, start, len(u.Events), start)
 	}
 	if records == 0 {
-		select {
-		case p.free <- u.Events[:0]:
-		default:
-		}
+		p.recycle(u)
 		return nil, nil
 	}
+	p.finish(u)
+	return u, nil
+}
+
+// recycle returns the events buffer of an empty unit.
+func (p *Pipeline) recycle(u *storage.Unit) {
+	select {
+	case p.free <- u.Events[:0]:
+	default:
+	}
+}
+
+// finish drains the identity state and the counters into u.
+func (p *Pipeline) finish(u *storage.Unit) {
 	p.res.Drain(u)
 	if u.Counters == nil {
 		u.Counters = make(map[string]int64)
 	}
 	u.Counters[counterSeq] = p.nextSeq
-	return u, nil
 }
 
 // process dedups the events of batch b, which were decoded into
-// u.Events[start:], resolves their identities, and keeps in place those to
-// store. It returns u.Events shortened to what is kept.
-func (p *Pipeline) process(b *event.Batch, u *storage.Unit, start int) []event.Event {
+// u.Events[start:end], resolves their identities, and keeps those to store
+// in order from u.Events[w] on (w <= start). It returns u.Events[:w'] where
+// w' is one past the last event kept.
+func (p *Pipeline) process(b *event.Batch, u *storage.Unit, start, end, w int) []event.Event {
 	evs := u.Events
 	if b.Kind == event.KindUndoMerge {
-		for i := start; i < len(evs); i++ {
+		for i := start; i < end; i++ {
 			if _, err := p.res.UndoMerge(b.ProjectID, evs[i].AmplitudeID); err != nil {
 				p.logger.Warn("undo merge", "project", b.ProjectID, "from", evs[i].AmplitudeID, "err", err)
 			}
 		}
-		return evs[:start]
+		return evs[:w]
 	}
-	w := start
-	for i := start; i < len(evs); i++ {
+	for i := start; i < end; i++ {
 		e := &evs[i]
 		if key, ok := dedupKey(e); ok {
 			if p.dedup.seen(key) {
