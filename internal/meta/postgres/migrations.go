@@ -118,4 +118,35 @@ CREATE TABLE dashboards (
 );
 CREATE INDEX dashboards_project ON dashboards(project_id, updated);
 `,
+	// 3: the identity map shared by several Crest nodes (identity.go; not
+	// in SQLite, which one node uses alone). identity_user_ids holds the
+	// one claim of each user_id; identity_users the latest row of each
+	// identified user as last published by any node, versioned by
+	// identity_users_ver.
+	`
+CREATE TABLE identity_user_ids (
+	project_id   BIGINT NOT NULL,
+	user_id      TEXT NOT NULL,
+	amplitude_id BIGINT NOT NULL,
+	node         TEXT NOT NULL,
+	claimed      BIGINT NOT NULL,
+	PRIMARY KEY (project_id, user_id)
+);
+CREATE SEQUENCE identity_users_ver;
+CREATE TABLE identity_users (
+	project_id     BIGINT NOT NULL,
+	amplitude_id   BIGINT NOT NULL,
+	user_id        TEXT NOT NULL,
+	properties     TEXT NOT NULL DEFAULT '',
+	first_seen     BIGINT NOT NULL DEFAULT 0,
+	last_seen      BIGINT NOT NULL DEFAULT 0,
+	device_ids     TEXT NOT NULL DEFAULT '[]',
+	first_platform TEXT NOT NULL DEFAULT '',
+	first_country  TEXT NOT NULL DEFAULT '',
+	merged_into    BIGINT NOT NULL DEFAULT 0,
+	node           TEXT NOT NULL,
+	ver            BIGINT NOT NULL DEFAULT nextval('identity_users_ver'),
+	PRIMARY KEY (project_id, amplitude_id)
+);
+`,
 }
