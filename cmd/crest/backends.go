@@ -11,6 +11,7 @@ import (
 	"github.com/crest-analytics/crest/internal/meta"
 	"github.com/crest-analytics/crest/internal/meta/postgres"
 	"github.com/crest-analytics/crest/internal/meta/sqlite"
+	"github.com/crest-analytics/crest/internal/pipeline"
 	"github.com/crest-analytics/crest/internal/query"
 	"github.com/crest-analytics/crest/internal/route"
 	"github.com/crest-analytics/crest/internal/storage"
@@ -116,4 +117,28 @@ func openMeta(ctx context.Context, cfg *config.Config) (closableMeta, error) {
 		return nil, fmt.Errorf("open metadata store: %w", err)
 	}
 	return s, nil
+}
+
+// pipelineOptions returns the pipeline's options: with --peers, this
+// node's amplitude_id range and, with --meta postgres://, the identity
+// map shared by the nodes (docs/scale-out.md). The returned func closes
+// what it opened.
+func pipelineOptions(ctx context.Context, cfg *config.Config, logger *slog.Logger) (pipeline.Options, func(), error) {
+	var opts pipeline.Options
+	base, err := idBase(cfg)
+	if err != nil || cfg.Peers == "" {
+		return opts, func() {}, err
+	}
+	opts.IDLow, opts.IDHigh = base, base+1<<40
+	if cfg.Meta == "" || cfg.Meta == "sqlite" {
+		logger.Warn("several nodes without --meta postgres://: a user_id met on devices of different nodes gets one amplitude_id per node")
+		return opts, func() {}, nil
+	}
+	m, err := postgres.OpenIdentityMap(ctx, cfg.Meta, cfg.Node)
+	if err != nil {
+		return opts, nil, err
+	}
+	opts.Shared = m
+	logger.Info("identity: user ids shared through postgres", "node", cfg.Node)
+	return opts, func() { m.Close() }, nil
 }

@@ -110,7 +110,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	}
 	defer log.Close()
 
-	pipe, err := pipeline.New(ctx, log, store, logger, pipeline.Options{})
+	pipeOpts, closeShared, err := pipelineOptions(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeShared()
+	pipe, err := pipeline.New(ctx, log, store, logger, pipeOpts)
 	if err != nil {
 		return fmt.Errorf("start pipeline: %w", err)
 	}
@@ -155,7 +160,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	// The read APIs, the web app's own endpoints and the web app itself
 	// (its "/" route matches every path no other route takes, except
 	// /api/ paths, which stay JSON 404s).
-	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, dialect), Logger: logger})...)
+	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, dialect), Logger: logger, Limits: analytics.Limits{
+		Concurrent: cfg.API2Concurrent, UserConcurrent: cfg.API2UserConcurrent, UserPerHour: cfg.API2UserPerHour,
+		CostPer5Min: cfg.API2CostPer5Min, CostPerHour: cfg.API2CostPerHour,
+	}})...)
 	routes = append(routes, webapp.Routes(webapp.Deps{Meta: metaStore, Querier: store, Dialect: dialect, Logger: logger})...)
 	webApp, err := web.New(web.Options{Version: version, HTTPS: cfg.SecureCookies})
 	if err != nil {
