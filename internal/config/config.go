@@ -63,6 +63,20 @@ type Config struct {
 	// are routed to the node owning their device (docs/scale-out.md).
 	Node  string
 	Peers string
+	// The Dashboard API's (/api/2) rate limits per project (spec §6,
+	// docs/api-compat.md); 0 disables a limit. API2Concurrent: requests
+	// at once, User Activity and User Search aside. Default 5
+	// (CREST_API2_CONCURRENT). API2UserConcurrent and API2UserPerHour:
+	// User Activity and User Search at once and per hour. Default 10 and
+	// 360 (CREST_API2_USER_CONCURRENT, CREST_API2_USER_PER_HOUR).
+	// API2CostPer5Min and API2CostPerHour: the cost budget (days ×
+	// conditions × endpoint cost) per 5 minutes and per hour. Default
+	// 1,000 and 108,000 (CREST_API2_COST_PER_5MIN, CREST_API2_COST_PER_HOUR).
+	API2Concurrent     int
+	API2UserConcurrent int
+	API2UserPerHour    int
+	API2CostPer5Min    int
+	API2CostPerHour    int
 }
 
 // Register defines the flags of c on fs, with defaults taken from the
@@ -86,6 +100,16 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Meta, "meta", env("CREST_META", "sqlite"), "metadata `store`: sqlite or postgres://user:pass@host/db (CREST_META)")
 	fs.StringVar(&c.Node, "node", env("CREST_NODE", ""), "this node's `name` among several (CREST_NODE)")
 	fs.StringVar(&c.Peers, "peers", env("CREST_PEERS", ""), "every node as `name=URL,...`, to route ingestion by device (CREST_PEERS)")
+	fs.IntVar(&c.API2Concurrent, "api2-concurrent", envInt("CREST_API2_CONCURRENT", 5),
+		"concurrent /api/2 `requests` per project, user look-ups aside; 0: no limit (CREST_API2_CONCURRENT)")
+	fs.IntVar(&c.API2UserConcurrent, "api2-user-concurrent", envInt("CREST_API2_USER_CONCURRENT", 10),
+		"concurrent /api/2 user activity and user search `requests` per project; 0: no limit (CREST_API2_USER_CONCURRENT)")
+	fs.IntVar(&c.API2UserPerHour, "api2-user-per-hour", envInt("CREST_API2_USER_PER_HOUR", 360),
+		"/api/2 user activity and user search `requests` per project and hour; 0: no limit (CREST_API2_USER_PER_HOUR)")
+	fs.IntVar(&c.API2CostPer5Min, "api2-cost-per-5min", envInt("CREST_API2_COST_PER_5MIN", 1000),
+		"/api/2 query `cost` per project and 5 minutes; 0: no limit (CREST_API2_COST_PER_5MIN)")
+	fs.IntVar(&c.API2CostPerHour, "api2-cost-per-hour", envInt("CREST_API2_COST_PER_HOUR", 108_000),
+		"/api/2 query `cost` per project and hour; 0: no limit (CREST_API2_COST_PER_HOUR)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("CREST_PPROF_ADDR", ""),
 		"serve net/http/pprof on this `address`, e.g. 127.0.0.1:6060 (CREST_PPROF_ADDR)")
 }
@@ -115,6 +139,15 @@ func (c *Config) Validate() error {
 	if c.Peers != "" && c.Node == "" {
 		return errors.New("peers: needs --node")
 	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{{"api2-concurrent", c.API2Concurrent}, {"api2-user-concurrent", c.API2UserConcurrent}, {"api2-user-per-hour", c.API2UserPerHour},
+		{"api2-cost-per-5min", c.API2CostPer5Min}, {"api2-cost-per-hour", c.API2CostPerHour}} {
+		if l.v < 0 {
+			return fmt.Errorf("%s %d: must not be negative (0 disables the limit)", l.name, l.v)
+		}
+	}
 	if c.GeoIPDB != "" {
 		if _, err := os.Stat(c.GeoIPDB); err != nil {
 			return fmt.Errorf("geoip-db: %w", err)
@@ -142,6 +175,13 @@ func env(name, def string) string {
 func envDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
 	}
 	return def
 }

@@ -23,6 +23,17 @@ func TestRegisterDefaultsAndEnv(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The /api/2 rate limits default to Amplitude's; 0 disables one.
+	if c.API2Concurrent != 5 || c.API2UserConcurrent != 10 || c.API2UserPerHour != 360 || c.API2CostPer5Min != 1000 || c.API2CostPerHour != 108_000 {
+		t.Fatalf("rate limits = %+v", c)
+	}
+	t.Setenv("CREST_API2_COST_PER_HOUR", "0")
+	var c2 Config
+	fs2 := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c2.Register(fs2)
+	if err := fs2.Parse([]string{"--api2-concurrent", "2"}); err != nil || c2.API2Concurrent != 2 || c2.API2CostPerHour != 0 {
+		t.Fatalf("rate limit flag/env: %+v %v", c2, err)
+	}
 	// A flag wins over its environment variable.
 	if err := fs.Parse([]string{"--addr", ":7070"}); err != nil || c.Addr != ":7070" {
 		t.Fatalf("flag did not win: %q %v", c.Addr, err)
@@ -40,6 +51,7 @@ func TestValidateNamesTheBadSetting(t *testing.T) {
 		{func(c *Config) { c.LogLevel = "loud" }, "log-level"},
 		{func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown-timeout"},
 		{func(c *Config) { c.GeoIPDB = "/does/not/exist.mmdb" }, "geoip-db"},
+		{func(c *Config) { c.API2CostPer5Min = -1 }, "api2-cost-per-5min"},
 	} {
 		c := good
 		tc.mutate(&c)

@@ -22,8 +22,12 @@ import (
 type Deps struct {
 	Engine *query.Engine
 	Logger *slog.Logger
-	// Now is the clock for relative ranges (default time.Now).
+	// Now is the clock for relative ranges and rate limits (default
+	// time.Now).
 	Now func() time.Time
+	// Limits are the /api/2 rate limits per project (ratelimit.go); the
+	// zero value disables them (the server's defaults are Amplitude's).
+	Limits Limits
 }
 
 // Routes returns the analytics routes: native ones with the project
@@ -35,7 +39,7 @@ func Routes(d Deps) []api.Route {
 	h := &handlers{d: d, project: api.ProjectFrom}
 	viewer := api.ProjectRole(meta.RoleViewer)
 	const p = "/api/v1/projects/{project}"
-	return append(h.analysisRoutes(), []api.Route{
+	return newLimiter(d.Limits, d.Now, h.project).limitRoutes(append(h.analysisRoutes(), []api.Route{
 		{Method: "POST", Path: p + "/query", Rule: viewer, Handler: h.wrap(h.query)},
 		{Method: "POST", Path: p + "/query/users", Rule: viewer, Handler: h.wrap(h.pointUsers)},
 		{Method: "GET", Path: p + "/events", Rule: viewer, Handler: h.wrap(h.events)},
@@ -50,7 +54,7 @@ func Routes(d Deps) []api.Route {
 		{Method: "GET", Path: "/api/2/users", Rule: api.Basic, Handler: h.wrap(h.ampUsers)},
 		{Method: "GET", Path: "/api/2/usersearch", Rule: api.Basic, Handler: h.wrap(h.ampUserSearch)},
 		{Method: "GET", Path: "/api/2/useractivity", Rule: api.Basic, Handler: h.wrap(h.ampUserActivity)},
-	}...)
+	}...))
 }
 
 type handlers struct {
