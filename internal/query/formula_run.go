@@ -231,10 +231,11 @@ func (r *run) valueRange(ctx context.Context, src string) (lo, hi sql.NullFloat6
 // windowCellsBefore is windowCells for ROLLWINBEFORE: the window is taken
 // over the event's events without the segment, then the segment keeps,
 // for each point, the users it holds in the point's bucket (those with an
-// active event there that passes its filters, new in it for new users).
-// For a segment of any users without filters it is windowCells.
+// active event there that passes its filters and who-performed
+// conditions, new in it for new users). For a segment of any users
+// without conditions it is windowCells.
 func (r *run) windowCellsBefore(ctx context.Context, ev *EventSpec, seg *Segment, groups []PropRef, prop *PropRef, n int, act bool) (map[string][]cell, []float64, error) {
-	if seg.Users == "any" && len(seg.Filters) == 0 {
+	if seg.Users == "any" && len(seg.Filters) == 0 && len(seg.Performed) == 0 {
 		return r.windowCells(ctx, ev, seg, groups, prop, n, act)
 	}
 	wb, err := newBuckets(span{r.b.from, r.b.to}, r.s.Interval, r.s.weekStart(), n-1)

@@ -95,8 +95,8 @@ func itemsExpr(d Dialect, p PropRef, unique bool) string {
 // of the event without the segment, over buckets that start n-1 before
 // the range; the segment seg selects, for each point, the users it holds
 // in the point's bucket: those with an active event there that passes
-// its filters (and, for new users, who are new in it), as activeUsers
-// counts them. Per point bucket and group it returns the distinct users,
+// its filters and who-performed conditions (and, for new users, who are
+// new in it), as activeUsers counts them. Per point bucket and group it returns the distinct users,
 // events and the value's sum, count, min and max over the last n
 // buckets of those users.
 func (c *compiler) beforeWindowSQL(src string, ev *EventSpec, seg *Segment, ngroups int, value bool, n int) string {
@@ -104,6 +104,7 @@ func (c *compiler) beforeWindowSQL(src string, ev *EventSpec, seg *Segment, ngro
 	ctes := []string{}
 	sw := []string{c.timeWhere(), c.typeCond(EventActive)}
 	sw = append(sw, c.filters(seg.Filters)...)
+	sw = append(sw, c.performed(seg, "ev.amplitude_id", "ev.event_time")...)
 	ctes = append(ctes, "sev AS (SELECT DISTINCT "+canon+" AS uid, "+c.b.indexExpr(c.d, "ev.event_time")+
 		" AS bkt FROM events ev LEFT JOIN m ON m.from_id = ev.amplitude_id WHERE "+and(sw)+")")
 	if seg.Users == "new" {

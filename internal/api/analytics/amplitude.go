@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -260,6 +261,7 @@ func ampSegmentationDef(q url.Values) (*query.Segmentation, error) {
 		return nil, err
 	}
 	propMetric := false
+	var propEvents []bool // formulas: the events a property function reads
 	switch m := q.Get("m"); m {
 	case "", "uniques":
 		s.Metric = query.Uniques
@@ -280,15 +282,19 @@ func ampSegmentationDef(q url.Values) (*query.Segmentation, error) {
 		if s.Formula == "" {
 			return nil, api.BadRequest("formula: missing (m=formula)")
 		}
-		propMetric = strings.Contains(strings.ToUpper(s.Formula), "PROP") || strings.Contains(strings.ToUpper(s.Formula), "REVENUETOTAL") ||
-			strings.Contains(strings.ToUpper(s.Formula), "ARPAU")
+		propEvents = query.FormulaPropertyEvents(s.Formula, len(s.Events))
+		propMetric = slices.Contains(propEvents, true)
 	default:
 		return nil, api.BadRequest("m: unknown metric %q", m)
 	}
 	if propMetric {
-		// Property metrics read the first group-by of the event (spec §6.2).
+		// Property metrics read the first group-by of the event (spec §6.2);
+		// in a formula, of the events a property function reads.
 		for i := range s.Events {
 			ev := &s.Events[i]
+			if propEvents != nil && !propEvents[i] {
+				continue
+			}
 			if len(ev.GroupBy) == 0 {
 				if s.Metric == query.FormulaMetric {
 					continue
