@@ -24,7 +24,8 @@ type Series struct {
 	Segment int `json:"segment"`
 	// Group holds the group-by values ("(none)" for unset), in group-by order.
 	Group []string `json:"group,omitempty"`
-	// Bucket is the frequency or distribution bucket, for those metrics.
+	// Bucket is the frequency or distribution bucket, for those metrics
+	// and for formulas reading HIST or PROPHIST (one series per bucket).
 	Bucket string `json:"bucket,omitempty"`
 	// Compare marks a series of the compared past period.
 	Compare bool `json:"compare,omitempty"`
