@@ -38,6 +38,10 @@ type FunnelStep struct {
 	EventType string   `json:"event_type"`
 	Filters   []Filter `json:"filters,omitempty"`
 	Label     string   `json:"label,omitempty"`
+	// Optional marks the one optional step (not the first or last): the
+	// result then also holds, per series, the funnel without it
+	// (FunnelSeries.Without, docs/funnels.md).
+	Optional bool `json:"optional,omitempty"`
 }
 
 // Exclusion cuts sequences at an exclusion event done between step From
@@ -172,6 +176,9 @@ func (f *Funnel) Validate() error {
 			return prefixed(fmt.Sprintf("steps[%d]", i), err)
 		}
 	}
+	if err := f.validateOptional(); err != nil {
+		return err
+	}
 	switch f.Order {
 	case "":
 		f.Order = OrderThis
@@ -268,6 +275,19 @@ func (f *Funnel) Validate() error {
 	if c := f.Convert; c.From < 1 || c.To > n || c.From > c.To {
 		return fieldErr("convert", "want 1 <= from <= to <= %d, got %d and %d", n, c.From, c.To)
 	}
+	if o := f.optional(); o > 0 {
+		if g := f.GroupBy; g != nil && g.Step == o {
+			return fieldErr("group_by.step", "the optional step %d cannot be the group-by step", o)
+		}
+		if c := f.Convert; c.From == o || c.To == o {
+			return fieldErr("convert", "the optional step %d cannot be a time-to-convert step", o)
+		}
+		for i, x := range f.Exclusions {
+			if x.From == o || x.To == o {
+				return fieldErr(fmt.Sprintf("exclusions[%d]", i), "a step range cannot begin or end at the optional step %d", o)
+			}
+		}
+	}
 	if f.GroupLimit == 0 {
 		f.GroupLimit = 100
 	}
@@ -280,6 +300,35 @@ func (f *Funnel) Validate() error {
 		return fieldErr("week_start", "unknown week start %q (sunday or monday)", f.WeekStart)
 	}
 	return nil
+}
+
+// validateOptional allows one optional step, neither the first nor the
+// last.
+func (f *Funnel) validateOptional() error {
+	seen := -1
+	for i, s := range f.Steps {
+		if !s.Optional {
+			continue
+		}
+		if i == 0 || i == len(f.Steps)-1 {
+			return fieldErr(fmt.Sprintf("steps[%d].optional", i), "the first and last steps cannot be optional")
+		}
+		if seen >= 0 {
+			return fieldErr(fmt.Sprintf("steps[%d].optional", i), "only one step can be optional (steps[%d] is)", seen)
+		}
+		seen = i
+	}
+	return nil
+}
+
+// optional returns the 1-based optional step, or 0.
+func (f *Funnel) optional() int {
+	for i, s := range f.Steps {
+		if s.Optional {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // validateEvent checks an event type (a raw name, ce:<name>, _active or
@@ -371,6 +420,12 @@ type FunnelSeries struct {
 	// StepFrequency[k] is the distribution of how many times a sequence
 	// did step k-1 (from its entry) before first doing step k.
 	StepFrequency []Histogram `json:"step_frequency"`
+	// Without is, for a funnel with an optional step, the same series'
+	// funnel without that step: its arrays have one entry per step but
+	// the optional one, and count the sequences through the required
+	// steps, whether or not the optional step was done between them
+	// (docs/funnels.md). The series itself requires the optional step.
+	Without *FunnelSeries `json:"without,omitempty"`
 }
 
 // Histogram is a list of bins; Start is inclusive, End exclusive.

@@ -12,6 +12,8 @@ type gacc struct {
 	freq    []map[int64]int64
 	ot      [][]int64   // per bucket, per step
 	otTrans [][][]int64 // per bucket, per step: samples
+	// without is the group's funnel without the optional step, if any.
+	without *gacc
 }
 
 // funnelAcc accumulates a funnel by group id; each worker owns one.
@@ -19,25 +21,71 @@ type funnelAcc struct {
 	k      *funnelKernel
 	groups map[int32]*gacc
 	times  []int64
+	// parent is set on the accumulator of the funnel without the
+	// optional step: its groups are the parent's groups' without.
+	parent *funnelAcc
+	// recs are the sequences recorded in point-user mode.
+	recs []funnelOutcome
 }
 
 func newFunnelAcc(k *funnelKernel) *funnelAcc {
 	return &funnelAcc{k: k, groups: map[int32]*gacc{}}
 }
 
+func newGacc(k *funnelKernel) *gacc {
+	n, nb := k.n, len(k.buckets)-1
+	g := &gacc{counts: make([]int64, n), trans: make([][]int64, n), freq: make([]map[int64]int64, n),
+		ot: make([][]int64, nb), otTrans: make([][][]int64, nb)}
+	for b := range g.ot {
+		g.ot[b] = make([]int64, n)
+		g.otTrans[b] = make([][]int64, n)
+	}
+	if k.sub != nil {
+		g.without = newGacc(k.sub)
+	}
+	return g
+}
+
 func (a *funnelAcc) group(id int32) *gacc {
+	if a.parent != nil {
+		return a.parent.group(id).without
+	}
 	g := a.groups[id]
 	if g == nil {
-		n, nb := a.k.n, len(a.k.buckets)-1
-		g = &gacc{counts: make([]int64, n), trans: make([][]int64, n), freq: make([]map[int64]int64, n),
-			ot: make([][]int64, nb), otTrans: make([][][]int64, nb)}
-		for b := range g.ot {
-			g.ot[b] = make([]int64, n)
-			g.otTrans[b] = make([][]int64, n)
-		}
+		g = newGacc(a.k)
 		a.groups[id] = g
 	}
 	return g
+}
+
+// funnelRec selects the sequences recorded in point-user mode: those of
+// the over-time bucket (-1: the funnel itself) reaching at least min
+// steps.
+type funnelRec struct {
+	bucket int
+	min    int
+}
+
+// funnelOutcome is one recorded sequence: its user, group, level (steps
+// reached) and entry time (UTC ms).
+type funnelOutcome struct {
+	uid   int64
+	g     int32
+	level int32
+	t     int64
+}
+
+// record keeps the sequence if the kernel records bucket b.
+func (a *funnelAcc) record(w *worker, its []item, b, lvl int, pos []int) {
+	r := a.k.rec
+	if r == nil || r.bucket != b || lvl < r.min {
+		return
+	}
+	root := a
+	if a.parent != nil {
+		root = a.parent
+	}
+	root.recs = append(root.recs, funnelOutcome{uid: w.uid, g: a.k.groupID(its, lvl, pos), level: int32(lvl), t: its[pos[0]].t})
 }
 
 // groupID is the group of a sequence: the value on its group-by step's
@@ -56,6 +104,7 @@ func (k *funnelKernel) groupID(its []item, lvl int, pos []int) int32 {
 // index entry.
 func (a *funnelAcc) add(w *worker, its []item, entry, lvl int, pos []int) {
 	k := a.k
+	a.record(w, its, -1, lvl, pos)
 	g := a.group(k.groupID(its, lvl, pos))
 	a.times = w.stepTimes(its, lvl, pos, a.times)
 	for s := 0; s < lvl; s++ {
@@ -83,6 +132,7 @@ func (a *funnelAcc) add(w *worker, its []item, entry, lvl int, pos []int) {
 
 // addOverTime counts the best sequence entering in bucket b.
 func (a *funnelAcc) addOverTime(w *worker, its []item, b, lvl int, pos []int) {
+	a.record(w, its, b, lvl, pos)
 	g := a.group(a.k.groupID(its, lvl, pos))
 	a.times = w.stepTimes(its, lvl, pos, a.times)
 	for s := 0; s < lvl; s++ {
@@ -96,23 +146,31 @@ func (a *funnelAcc) addOverTime(w *worker, its []item, b, lvl int, pos []int) {
 // merge adds o into a.
 func (a *funnelAcc) merge(o *funnelAcc) {
 	for id, og := range o.groups {
-		g := a.group(id)
-		for s := range g.counts {
-			g.counts[s] += og.counts[s]
-			g.trans[s] = append(g.trans[s], og.trans[s]...)
-			for v, c := range og.freq[s] {
-				if g.freq[s] == nil {
-					g.freq[s] = map[int64]int64{}
-				}
-				g.freq[s][v] += c
+		a.group(id).merge(og)
+	}
+	a.recs = append(a.recs, o.recs...)
+}
+
+// merge adds og into g.
+func (g *gacc) merge(og *gacc) {
+	if g.without != nil {
+		g.without.merge(og.without)
+	}
+	for s := range g.counts {
+		g.counts[s] += og.counts[s]
+		g.trans[s] = append(g.trans[s], og.trans[s]...)
+		for v, c := range og.freq[s] {
+			if g.freq[s] == nil {
+				g.freq[s] = map[int64]int64{}
 			}
+			g.freq[s][v] += c
 		}
-		g.conv = append(g.conv, og.conv...)
-		for b := range g.ot {
-			for s := range g.ot[b] {
-				g.ot[b][s] += og.ot[b][s]
-				g.otTrans[b][s] = append(g.otTrans[b][s], og.otTrans[b][s]...)
-			}
+	}
+	g.conv = append(g.conv, og.conv...)
+	for b := range g.ot {
+		for s := range g.ot[b] {
+			g.ot[b][s] += og.ot[b][s]
+			g.otTrans[b][s] = append(g.otTrans[b][s], og.otTrans[b][s]...)
 		}
 	}
 }
@@ -211,6 +269,10 @@ func (g *gacc) series(n int) FunnelSeries {
 		s.MedianTransMs[k] = median(g.trans[k])
 		s.StepTimes[k] = timeHistogram(g.trans[k])
 		s.StepFrequency[k] = countHistogram(g.freq[k])
+	}
+	if g.without != nil {
+		ws := g.without.series(n - 1)
+		s.Without = &ws
 	}
 	s.TimeToConvert = timeHistogram(g.conv)
 	s.MedianConvertMs = median(g.conv)

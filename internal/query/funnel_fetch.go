@@ -381,7 +381,7 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 			var nums, ps []int64
 			for batch := range jobs {
 				for _, j := range batch {
-					u := userSeq{items: j.items}
+					u := userSeq{items: j.items, uid: j.uid}
 					if src.packed {
 						nums = nums[:0]
 						for _, text := range j.texts {

@@ -27,6 +27,7 @@ type item struct {
 type userSeq struct {
 	items            []item
 	entryLo, entryHi int64
+	uid              int64 // canonical Amplitude ID (recorded in point-user mode)
 }
 
 // exclRange is one exclusion step range: 0-based steps a < b and the
@@ -58,13 +59,22 @@ type funnelKernel struct {
 	convFrom int      // 0-based
 	convTo   int      // 0-based
 	stepBits []uint64 // bit of step k
+	// opt is the 0-based optional step (-1 none) and sub the kernel of
+	// the funnel without it, folded alongside (FunnelSeries.Without).
+	opt int
+	sub *funnelKernel
+	// rec, when set, records the sequences of one point (pointusers_funnel.go).
+	rec *funnelRec
 }
 
 func newFunnelKernel(f *Funnel, buckets []int64) *funnelKernel {
 	k := &funnelKernel{
 		n: len(f.Steps), order: f.Order, window: f.window(), second: f.Resolution == "second",
 		totals: f.Counting == "totals", buckets: buckets,
-		convFrom: f.Convert.From - 1, convTo: f.Convert.To - 1,
+		convFrom: f.Convert.From - 1, convTo: f.Convert.To - 1, opt: f.optional() - 1,
+	}
+	if k.opt >= 0 {
+		k.sub = newFunnelKernel(f.withoutOptional(), buckets)
 	}
 	for i := 0; i < k.n; i++ {
 		k.stepBits = append(k.stepBits, 1<<uint(i))
@@ -96,6 +106,54 @@ func newFunnelKernel(f *Funnel, buckets []int64) *funnelKernel {
 		}
 	}
 	return k
+}
+
+// withoutOptional returns the funnel f without its optional step: the
+// steps after it, and the exclusion ranges, group-by and time-to-convert
+// steps naming them, move down by one (Validate keeps ranges from
+// beginning or ending at the optional step).
+func (f *Funnel) withoutOptional() *Funnel {
+	o := f.optional()
+	g := *f
+	g.Steps = slices.Delete(slices.Clone(f.Steps), o-1, o)
+	down := func(s int) int {
+		if s > o {
+			return s - 1
+		}
+		return s
+	}
+	g.Exclusions = slices.Clone(f.Exclusions)
+	for i := range g.Exclusions {
+		g.Exclusions[i].From, g.Exclusions[i].To = down(g.Exclusions[i].From), down(g.Exclusions[i].To)
+	}
+	if f.GroupBy != nil {
+		gb := *f.GroupBy
+		gb.Step = down(gb.Step)
+		g.GroupBy = &gb
+	}
+	g.Convert = &StepPair{From: down(f.Convert.From), To: down(f.Convert.To)}
+	return &g
+}
+
+// dropOptional appends to out the items of its for the funnel without
+// the optional step: the step's mask bit removed and the bits above it
+// moved down. Events that matched the optional step only are left out
+// (in exact order too, so they do not separate two required steps).
+func (k *funnelKernel) dropOptional(its, out []item) []item {
+	low := uint64(1)<<uint(k.opt) - 1
+	bit := uint64(1) << uint(k.opt)
+	for _, it := range its {
+		if it.mask == bit {
+			continue
+		}
+		m := it.mask&low | (it.mask>>1)&^low
+		if m == 0 && k.order != OrderExact {
+			continue
+		}
+		it.mask = m
+		out = append(out, it)
+	}
+	return out
 }
 
 // unit is the time unit of ordering: seconds or milliseconds.
@@ -208,10 +266,19 @@ type worker struct {
 	tmp  []int
 	bkt  []chain // per over-time bucket: best chain
 	bpos []int
+	uid  int64 // the user being folded
+	// sub folds the funnel without the optional step into acc's groups.
+	sub    *worker
+	subIts []item
 }
 
 func (k *funnelKernel) newWorker() *worker {
-	return &worker{k: k, acc: newFunnelAcc(k), pos: make([]int, k.n), best: make([]int, k.n), tmp: make([]int, k.n*k.n)}
+	w := &worker{k: k, acc: newFunnelAcc(k), pos: make([]int, k.n), best: make([]int, k.n), tmp: make([]int, k.n*k.n)}
+	if k.sub != nil {
+		w.sub = k.sub.newWorker()
+		w.sub.acc.parent = w.acc
+	}
+	return w
 }
 
 // groups of the next table: the steps, then the exclusion ranges.
@@ -257,9 +324,19 @@ func (w *worker) nextExcl(r, i int) int {
 	return w.nextStep(w.k.n+r, i)
 }
 
-// fold folds one user.
+// fold folds one user (and, with an optional step, the user's events
+// for the funnel without it).
 func (w *worker) fold(u *userSeq) {
+	w.fold1(u)
+	if w.sub != nil {
+		w.subIts = w.k.dropOptional(u.items, w.subIts[:0])
+		w.sub.fold1(&userSeq{items: w.subIts, entryLo: u.entryLo, entryHi: u.entryHi, uid: u.uid})
+	}
+}
+
+func (w *worker) fold1(u *userSeq) {
 	k := w.k
+	w.uid = u.uid
 	its := k.prepare(u.items)
 	u.items = its
 	if len(its) == 0 {

@@ -263,6 +263,16 @@ func genFunnel(r *rand.Rand) (*Funnel, *refFunnel) {
 		a := 1 + r.IntN(n-1)
 		f.Exclusions = []Exclusion{{EventType: "X", From: a, To: a + 1}}
 	}
+	if n >= 3 && r.IntN(2) == 0 {
+		// One optional middle step, unless an exclusion range begins or
+		// ends there.
+		o := 2 + r.IntN(n-2)
+		ok := true
+		for _, x := range f.Exclusions {
+			ok = ok && x.From != o && x.To != o
+		}
+		f.Steps[o-1].Optional = ok
+	}
 	if err := f.Validate(); err != nil {
 		panic(err)
 	}
@@ -273,6 +283,32 @@ func genFunnel(r *rand.Rand) (*Funnel, *refFunnel) {
 	return f, rf
 }
 
+// without is the reference funnel without its optional step o (0-based):
+// the step removed, exclusion ranges over it shortened, and the events
+// that match step o only dropped (they neither enter nor separate steps).
+func (f *refFunnel) without(o int, evs []refEvent) (*refFunnel, []refEvent) {
+	g := *f
+	g.steps = slices.Delete(slices.Clone(f.steps), o, o+1)
+	g.filter = slices.Delete(slices.Clone(f.filter), o, o+1)
+	g.excl = nil
+	for _, x := range f.excl {
+		if x.a > o {
+			x.a--
+		}
+		if x.b > o {
+			x.b--
+		}
+		g.excl = append(g.excl, x)
+	}
+	var kept []refEvent
+	for _, e := range evs {
+		if f.mask(e) != 1<<uint(o) {
+			kept = append(kept, e)
+		}
+	}
+	return &g, kept
+}
+
 func TestFunnelKernelRandomized(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	const funnels, users = 200, 500
@@ -280,6 +316,7 @@ func TestFunnelKernelRandomized(t *testing.T) {
 	for d := int64(0); d <= 3; d++ {
 		days = append(days, refBase+d*86_400_000)
 	}
+	optionals := 0
 	for fi := 0; fi < funnels; fi++ {
 		f, rf := genFunnel(r)
 		k := newFunnelKernel(f, days)
@@ -288,6 +325,16 @@ func TestFunnelKernelRandomized(t *testing.T) {
 		wantDays := make([][]int64, 3)
 		for d := range wantDays {
 			wantDays[d] = make([]int64, len(f.Steps))
+		}
+		opt := f.optional() - 1
+		// The funnel without the optional step, when there is one.
+		var wantW []int64
+		wantWDays := make([][]int64, 3)
+		if opt >= 0 {
+			wantW = make([]int64, len(f.Steps)-1)
+			for d := range wantWDays {
+				wantWDays[d] = make([]int64, len(f.Steps)-1)
+			}
 		}
 		for ui := 0; ui < users; ui++ {
 			evs := genUser(r)
@@ -298,6 +345,18 @@ func TestFunnelKernelRandomized(t *testing.T) {
 			for d, l := range perDay {
 				for s := 0; s < l; s++ {
 					wantDays[d][s]++
+				}
+			}
+			if opt >= 0 {
+				rw, kept := rf.without(opt, evs)
+				lw, _, perDayW := rw.refUser(kept)
+				for s := 0; s < lw; s++ {
+					wantW[s]++
+				}
+				for d, l := range perDayW {
+					for s := 0; s < l; s++ {
+						wantWDays[d][s]++
+					}
 				}
 			}
 			var its []item
@@ -328,5 +387,28 @@ func TestFunnelKernelRandomized(t *testing.T) {
 				t.Fatalf("funnel %d day %d: over time %v, reference %v", fi, d, g.ot[d], wantDays[d])
 			}
 		}
+		if opt < 0 {
+			if g.without != nil {
+				t.Fatalf("funnel %d: no optional step, yet a funnel without it", fi)
+			}
+			continue
+		}
+		optionals++
+		gw := g.without
+		if fi < 40 {
+			t.Logf("funnel %d: order %s, optional step %d: counts %v, without it %v", fi, f.Order, opt+1, g.counts, gw.counts)
+		}
+		if !slices.Equal(gw.counts, wantW) {
+			t.Fatalf("funnel %d (%+v, steps %v filters %v, optional %d): counts without the optional step %v, reference %v",
+				fi, f, rf.steps, rf.filter, opt+1, gw.counts, wantW)
+		}
+		for d := range wantWDays {
+			if !slices.Equal(gw.ot[d], wantWDays[d]) {
+				t.Fatalf("funnel %d day %d: over time without the optional step %v, reference %v", fi, d, gw.ot[d], wantWDays[d])
+			}
+		}
+	}
+	if optionals < funnels/8 {
+		t.Fatalf("only %d of %d funnels had an optional step", optionals, funnels)
 	}
 }

@@ -1,9 +1,13 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,9 +29,14 @@ type PointUser struct {
 	AmplitudeID int64  `json:"amplitude_id"`
 	UserID      string `json:"user_id"`
 	// Events is the number of the point's events the user did in the
-	// bucket (or the whole range).
+	// bucket (or the whole range). Behind a funnel bar it is the number
+	// of the user's sequences there (more than one counting totals or
+	// holding a property constant); behind a retention cell, the number
+	// of the user's cohorts counted there (more than one only overall).
 	Events int64 `json:"events"`
-	// LastSeen is the time of the user's last such event (UTC ms).
+	// LastSeen is the time of the user's last such event (UTC ms); for a
+	// funnel bar, of the latest entry event of those sequences; for a
+	// retention cell, the start of the latest of those cohorts.
 	LastSeen int64 `json:"last_seen"`
 }
 
@@ -50,14 +59,9 @@ const MaxPointUsers = 1000
 // MaxPointUsers, 0 means 100) from offset. now anchors relative ranges.
 // Bad points are *FieldError's under "point", "limit" or "offset".
 func (e *Engine) UsersAtPoint(ctx context.Context, p Project, s *Segmentation, pt Point, limit, offset int, now time.Time) (*PointUsers, error) {
-	if limit == 0 {
-		limit = 100
-	}
-	if limit < 1 || limit > MaxPointUsers {
-		return nil, fieldErr("limit", "want 1 to %d, got %d", MaxPointUsers, limit)
-	}
-	if offset < 0 {
-		return nil, fieldErr("offset", "must not be negative, got %d", offset)
+	limit, err := pageArgs(limit, offset)
+	if err != nil {
+		return nil, err
 	}
 	if pt.Event < 0 || pt.Event >= len(s.Events) {
 		return nil, fieldErr("point.event", "no event %d (the chart has %d)", pt.Event, len(s.Events))
@@ -134,6 +138,84 @@ func (e *Engine) UsersAtPoint(ctx context.Context, p Project, s *Segmentation, p
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("users at point: %w", err)
+	}
+	return out, nil
+}
+
+// pageArgs checks a page of point users and returns the limit (0 means
+// 100).
+func pageArgs(limit, offset int) (int, error) {
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > MaxPointUsers {
+		return 0, fieldErr("limit", "want 1 to %d, got %d", MaxPointUsers, limit)
+	}
+	if offset < 0 {
+		return 0, fieldErr("offset", "must not be negative, got %d", offset)
+	}
+	return limit, nil
+}
+
+// pointTally gathers the users behind a funnel or retention point from
+// the kernel's recorded outcomes: per user, the outcomes counted and the
+// latest time.
+type pointTally map[int64]*PointUser
+
+func (t pointTally) add(uid, ts int64) {
+	u := t[uid]
+	if u == nil {
+		u = &PointUser{AmplitudeID: uid, LastSeen: ts}
+		t[uid] = u
+	}
+	u.Events++
+	u.LastSeen = max(u.LastSeen, ts)
+}
+
+// page returns the users of t latest first (then by id), limit from
+// offset, with their user ids read from the users table.
+func (e *Engine) page(ctx context.Context, p Project, t pointTally, limit, offset int) (*PointUsers, error) {
+	out := &PointUsers{Total: int64(len(t)), Users: []PointUser{}, Offset: offset, Limit: limit}
+	all := make([]*PointUser, 0, len(t))
+	for _, u := range t {
+		all = append(all, u)
+	}
+	slices.SortFunc(all, func(a, b *PointUser) int {
+		if c := cmp.Compare(b.LastSeen, a.LastSeen); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.AmplitudeID, b.AmplitudeID)
+	})
+	if offset >= len(all) {
+		return out, nil
+	}
+	all = all[offset:min(len(all), offset+limit)]
+	ids := make([]string, len(all))
+	for i, u := range all {
+		ids[i] = strconv.FormatInt(u.AmplitudeID, 10)
+	}
+	q := fmt.Sprintf("/* query.PointUsers.user_ids */\nSELECT amplitude_id, max(user_id) FROM users WHERE project_id = %d AND amplitude_id IN (%s) GROUP BY amplitude_id",
+		p.ID, strings.Join(ids, ", "))
+	rows, err := e.q.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("point users: %w", err)
+	}
+	defer rows.Close()
+	names := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var uid sql.NullString
+		if err := rows.Scan(&id, &uid); err != nil {
+			return nil, fmt.Errorf("point users: %w", err)
+		}
+		names[id] = uid.String
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("point users: %w", err)
+	}
+	for _, u := range all {
+		u.UserID = names[u.AmplitudeID]
+		out.Users = append(out.Users, *u)
 	}
 	return out, nil
 }

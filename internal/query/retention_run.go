@@ -35,6 +35,7 @@ type retKernel struct {
 	block    int32   // rolling weeks and months: days per block
 	colOf    []int   // by interval: column (bracket index), -1 none
 	ncol     int
+	sel      *retSel // point-user mode (pointusers_retention.go), else nil
 }
 
 // retAcc accumulates one group's retention.
@@ -42,6 +43,8 @@ type retAcc struct {
 	size  []int64
 	ret   [][]int64 // cohort × column
 	users int64
+	uid   int64        // the user being folded (point-user mode)
+	recs  []retOutcome // point-user mode: the selected cells' users
 }
 
 func (k *retKernel) newAcc(ncohorts int) *retAcc {
@@ -54,6 +57,7 @@ func (k *retKernel) newAcc(ncohorts int) *retAcc {
 
 func (a *retAcc) merge(o *retAcc) {
 	a.users += o.users
+	a.recs = append(a.recs, o.recs...)
 	for c := range a.size {
 		a.size[c] += o.size[c]
 		for j := range a.ret[c] {
@@ -113,9 +117,15 @@ func (k *retKernel) fold(days []dayRec, a *retAcc, set []bool) {
 		}
 		a.size[c]++
 		counted = true
+		if k.sel != nil && k.sel.col < 0 {
+			a.recs = append(a.recs, retOutcome{uid: a.uid, cohort: c})
+		}
 		if k.r.Mode == ModeUnbounded {
 			for n := 0; n <= min(maxN, k.nInt-1); n++ {
 				a.ret[c][n]++
+			}
+			if k.sel != nil && k.sel.col >= 0 && k.sel.col <= min(maxN, k.nInt-1) {
+				a.recs = append(a.recs, retOutcome{uid: a.uid, cohort: c})
 			}
 		} else {
 			hit := set[k.nInt:]
@@ -129,6 +139,9 @@ func (k *retKernel) fold(days []dayRec, a *retAcc, set []bool) {
 				if h {
 					a.ret[c][col]++
 				}
+			}
+			if k.sel != nil && k.sel.col >= 0 && hit[k.sel.col] {
+				a.recs = append(a.recs, retOutcome{uid: a.uid, cohort: c})
 			}
 		}
 		i = j
@@ -252,6 +265,13 @@ func parseDays(s string, out []dayRec) ([]dayRec, error) {
 // Retention runs a retention chart for project p; now anchors relative
 // ranges and decides which cells are complete.
 func (e *Engine) Retention(ctx context.Context, p Project, r *Retention, now time.Time) (*RetentionResult, error) {
+	return e.retention(ctx, p, r, now, nil)
+}
+
+// retention runs r; with sel (point-user mode) it folds sel's segment
+// only, recording the users of sel's cells, and hands sel the
+// accumulators of sel's return event.
+func (e *Engine) retention(ctx context.Context, p Project, r *Retention, now time.Time, sel *retSel) (*RetentionResult, error) {
 	ws := weekday(r.WeekStart)
 	fr, err := newFrame(p, r.Range, r.Interval, ws, now)
 	if err != nil {
@@ -280,6 +300,7 @@ func (e *Engine) Retention(ctx context.Context, p Project, r *Retention, now tim
 		k.ncol = k.nInt
 	}
 	k.block = map[Interval]int32{Day: 1, Week: 7, Month: 30}[r.Interval]
+	k.sel = sel
 	from, to := sp.From.UnixMilli(), sp.To.UnixMilli()
 	// Fetch returns up to nInt intervals after the last cohort ends.
 	last := b.starts[nc]
@@ -337,6 +358,9 @@ func (e *Engine) Retention(ctx context.Context, p Project, r *Retention, now tim
 		segs = []Segment{{Name: "All Users", Users: "any"}}
 	}
 	for si := range segs {
+		if sel != nil && si != sel.segment {
+			continue
+		}
 		seg := &segs[si]
 		groupOf := map[int64]int32{}
 		var labels []string
@@ -348,6 +372,9 @@ func (e *Engine) Retention(ctx context.Context, p Project, r *Retention, now tim
 		accs, err := e.foldRetention(ctx, k, e.retentionSQL(p, r, seg, b, from, to, end, loc, d0), nc, groupOf)
 		if err != nil {
 			return nil, err
+		}
+		if sel != nil {
+			sel.accs, sel.labels, sel.complete = accs[sel.event], labels, complete
 		}
 		for ri := range r.Return {
 			res.Series = append(res.Series, retentionSeries(r, k, accs[ri], labels, si, ri, seg, len(segs) > 1, res.Cohorts, complete)...)
@@ -435,6 +462,7 @@ func (e *Engine) foldRetention(ctx context.Context, k *retKernel, q string, nc i
 							a = k.newAcc(nc)
 							out[ri][g] = a
 						}
+						a.uid = j.uid
 						k.fold(days, a, set)
 					}
 				}

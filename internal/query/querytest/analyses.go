@@ -11,7 +11,9 @@ import (
 	"github.com/crest-analytics/crest/internal/query"
 )
 
-// runAnalysis runs the funnel, retention and sessions definitions. A
+// runAnalysis runs the funnel, retention and sessions definitions
+// (checking every funnel bar and retention cell against the users
+// behind it, pointcheck.go). A
 // definition may carry "show": a list of the optional parts of the
 // result to print (funnels: times, over_time, convert, frequency).
 // It reports false for other types.
@@ -43,6 +45,7 @@ func runAnalysis(t *testing.T, eng *query.Engine, p query.Project, now time.Time
 		if err != nil {
 			return "error: " + err.Error(), true
 		}
+		checkFunnelPoints(t, eng, p, now, f, r)
 		return RenderFunnel(r, show), true
 	case query.TypeRetention:
 		rd, err := query.ParseRetention(body)
@@ -53,6 +56,7 @@ func runAnalysis(t *testing.T, eng *query.Engine, p query.Project, now time.Time
 		if err != nil {
 			return "error: " + err.Error(), true
 		}
+		checkRetentionPoints(t, eng, p, now, rd, r)
 		return RenderRetention(r), true
 	case query.TypeSessions:
 		sd, err := query.ParseSessions(body)
@@ -87,7 +91,8 @@ func hist(h query.Histogram) string {
 }
 
 // RenderFunnel is the text form of a funnel result: the step counts per
-// series, and the parts named in show.
+// series, and the parts named in show; with an optional step, then the
+// funnel without it (". without: ...").
 func RenderFunnel(r *query.FunnelResult, show []string) string {
 	var b strings.Builder
 	b.WriteString("steps: " + strings.Join(r.Steps, " · "))
@@ -113,6 +118,19 @@ func RenderFunnel(r *query.FunnelResult, show []string) string {
 		if slices.Contains(show, "frequency") {
 			for k := 1; k < len(s.StepFrequency); k++ {
 				fmt.Fprintf(&b, "\n. frequency %d: %s", k+1, hist(s.StepFrequency[k]))
+			}
+		}
+		if w := s.Without; w != nil {
+			fmt.Fprintf(&b, "\n. without: %s", nums(w.Counts))
+			if slices.Contains(show, "conversion") {
+				fmt.Fprintf(&b, "\n. without cumulative: %s\n. without step_by_step: %s", nums(w.Cumulative), nums(w.StepByStep))
+			}
+			if slices.Contains(show, "over_time") {
+				for i, x := range r.XValues {
+					if w.OverTime[i][0] > 0 {
+						fmt.Fprintf(&b, "\n. without %s: %s", x, nums(w.OverTime[i]))
+					}
+				}
 			}
 		}
 	}

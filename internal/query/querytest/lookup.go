@@ -19,22 +19,26 @@ import (
 //	{"type":"properties","kind":"event","event_type":""}
 //	{"type":"property_values","prop":{"type":"event","key":"genre"},"event_type":""}
 //	{"type":"point_users","definition":{...},"point":{"event":0,"x":"2024-01-01"},"limit":10,"offset":0}
+//	{"type":"funnel_users","definition":{...funnel},"funnel_point":{"step":1,"outcome":"dropped"},"limit":10}
+//	{"type":"retention_users","definition":{...retention},"retention_point":{"cohort":"2024-01-01","column":1}}
 //
-// point_users prints "total: N" and one line per user:
-// "user: <amplitude_id> <user_id> events <n> last <time>".
+// point_users, funnel_users and retention_users print "total: N" and one
+// line per user: "user: <amplitude_id> <user_id> events <n> last <time>".
 type lookup struct {
-	Type        string          `json:"type"`
-	Q           string          `json:"q"`
-	Prop        string          `json:"prop"`
-	AmplitudeID int64           `json:"amplitude_id"`
-	Offset      int             `json:"offset"`
-	Limit       int             `json:"limit"`
-	Earliest    bool            `json:"earliest"`
-	Kind        string          `json:"kind"`
-	EventType   string          `json:"event_type"`
-	PropRef     query.PropRef   `json:"prop_ref"`
-	Definition  json.RawMessage `json:"definition"`
-	Point       query.Point     `json:"point"`
+	Type        string               `json:"type"`
+	Q           string               `json:"q"`
+	Prop        string               `json:"prop"`
+	AmplitudeID int64                `json:"amplitude_id"`
+	Offset      int                  `json:"offset"`
+	Limit       int                  `json:"limit"`
+	Earliest    bool                 `json:"earliest"`
+	Kind        string               `json:"kind"`
+	EventType   string               `json:"event_type"`
+	PropRef     query.PropRef        `json:"prop_ref"`
+	Definition  json.RawMessage      `json:"definition"`
+	Point       query.Point          `json:"point"`
+	FunnelPt    query.FunnelPoint    `json:"funnel_point"`
+	RetentionPt query.RetentionPoint `json:"retention_point"`
 }
 
 func isLookup(def string) bool {
@@ -119,11 +123,25 @@ func runLookup(t *testing.T, eng *query.Engine, p query.Project, now time.Time, 
 		}
 		var r *query.PointUsers
 		if r, err = eng.UsersAtPoint(ctx, p, s, l.Point, l.Limit, l.Offset, now); err == nil {
-			fmt.Fprintf(&b, "total: %d", r.Total)
-			for _, u := range r.Users {
-				fmt.Fprintf(&b, "\nuser: %d %s events %d last %s", u.AmplitudeID, u.UserID, u.Events,
-					time.UnixMilli(u.LastSeen).UTC().Format(time.RFC3339))
-			}
+			writePointUsers(&b, r)
+		}
+	case "funnel_users":
+		var f *query.Funnel
+		if f, err = query.ParseFunnel(l.Definition); err != nil {
+			break
+		}
+		var r *query.PointUsers
+		if r, err = eng.FunnelUsers(ctx, p, f, l.FunnelPt, l.Limit, l.Offset, now); err == nil {
+			writePointUsers(&b, r)
+		}
+	case "retention_users":
+		var rd *query.Retention
+		if rd, err = query.ParseRetention(l.Definition); err != nil {
+			break
+		}
+		var r *query.PointUsers
+		if r, err = eng.RetentionUsers(ctx, p, rd, l.RetentionPt, l.Limit, l.Offset, now); err == nil {
+			writePointUsers(&b, r)
 		}
 	default:
 		return fmt.Sprintf("error: unknown query type %q", l.Type)
@@ -132,4 +150,12 @@ func runLookup(t *testing.T, eng *query.Engine, p query.Project, now time.Time, 
 		return "error: " + err.Error()
 	}
 	return b.String()
+}
+
+func writePointUsers(b *strings.Builder, r *query.PointUsers) {
+	fmt.Fprintf(b, "total: %d", r.Total)
+	for _, u := range r.Users {
+		fmt.Fprintf(b, "\nuser: %d %s events %d last %s", u.AmplitudeID, u.UserID, u.Events,
+			time.UnixMilli(u.LastSeen).UTC().Format(time.RFC3339))
+	}
 }
