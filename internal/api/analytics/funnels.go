@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -125,6 +126,15 @@ func ampFunnelDef(q url.Values) (*query.Funnel, error) {
 		}
 		f.GroupLimit = n
 	}
+	// optional (a Crest extension: Amplitude documents no parameter for
+	// it) marks one middle step, 1-based, optional.
+	if v := q.Get("optional"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 || n >= len(f.Steps) {
+			return nil, api.BadRequest("optional: want a middle step, 2 to %d, got %q", len(f.Steps)-1, v)
+		}
+		f.Steps[n-1].Optional = true
+	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -187,37 +197,71 @@ func (h *handlers) ampFunnels(r *http.Request, p query.Project) (any, error) {
 		GroupValue   string `json:"groupValue,omitempty"`
 	}
 	type elem struct {
-		Meta                          meta           `json:"meta"`
-		Events                        []string       `json:"events"`
-		CumulativeRaw                 []int64        `json:"cumulativeRaw"`
-		Cumulative                    []float64      `json:"cumulative"`
-		StepByStep                    []float64      `json:"stepByStep"`
-		AvgTransTimes                 []float64      `json:"avgTransTimes"`
-		MedianTransTimes              []float64      `json:"medianTransTimes"`
-		DayFunnels                    ampSeries      `json:"dayFunnels"`
-		DayAvgTransTimes              ampSeries      `json:"dayAvgTransTimes"`
-		DayMedianTransTimes           ampSeries      `json:"dayMedianTransTimes"`
-		StepTransTimeDistribution     []ampHistogram `json:"stepTransTimeDistribution"`
-		StepPrevStepCountDistribution []ampHistogram `json:"stepPrevStepCountDistribution"`
+		Meta   meta     `json:"meta"`
+		Events []string `json:"events"`
+		ampFunnel
+		// WithoutOptional is the funnel without the optional step
+		// (docs/funnels.md), when there is one.
+		WithoutOptional *ampFunnel `json:"withoutOptional,omitempty"`
 	}
 	fx := formatted(res.XValues)
 	out := []elem{}
+	var without []string
+	if o := optionalStep(f); o > 0 {
+		without = append(slices.Clone(res.Steps[:o-1]), res.Steps[o:]...)
+	}
 	for _, s := range res.Series {
 		m := meta{SegmentIndex: s.Segment}
 		if len(s.Group) > 0 {
 			m.GroupValue = s.Group[0]
 		}
-		out = append(out, elem{
-			Meta: m, Events: res.Steps, CumulativeRaw: s.Counts, Cumulative: s.Cumulative, StepByStep: s.StepByStep,
-			AvgTransTimes: s.AvgTransMs, MedianTransTimes: s.MedianTransMs,
-			DayFunnels:                    ampSeries{s.OverTime, res.XValues, fx},
-			DayAvgTransTimes:              ampSeries{s.OverTimeAvgTransMs, res.XValues, fx},
-			DayMedianTransTimes:           ampSeries{s.OverTimeMedianTransMs, res.XValues, fx},
-			StepTransTimeDistribution:     toAmpHistograms(s.StepTimes),
-			StepPrevStepCountDistribution: toAmpHistograms(s.StepFrequency),
-		})
+		e := elem{Meta: m, Events: res.Steps, ampFunnel: toAmpFunnel(&s, res.XValues, fx)}
+		if s.Without != nil {
+			w := toAmpFunnel(s.Without, res.XValues, fx)
+			w.Events = without
+			e.WithoutOptional = &w
+		}
+		out = append(out, e)
 	}
 	return map[string]any{"data": out}, nil
+}
+
+// optionalStep returns the 1-based optional step of f, or 0.
+func optionalStep(f *query.Funnel) int {
+	for i, s := range f.Steps {
+		if s.Optional {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ampFunnel is the funnel of one element of the funnels response.
+type ampFunnel struct {
+	// Events is set on withoutOptional only (the element has its own).
+	Events                        []string       `json:"events,omitempty"`
+	CumulativeRaw                 []int64        `json:"cumulativeRaw"`
+	Cumulative                    []float64      `json:"cumulative"`
+	StepByStep                    []float64      `json:"stepByStep"`
+	AvgTransTimes                 []float64      `json:"avgTransTimes"`
+	MedianTransTimes              []float64      `json:"medianTransTimes"`
+	DayFunnels                    ampSeries      `json:"dayFunnels"`
+	DayAvgTransTimes              ampSeries      `json:"dayAvgTransTimes"`
+	DayMedianTransTimes           ampSeries      `json:"dayMedianTransTimes"`
+	StepTransTimeDistribution     []ampHistogram `json:"stepTransTimeDistribution"`
+	StepPrevStepCountDistribution []ampHistogram `json:"stepPrevStepCountDistribution"`
+}
+
+func toAmpFunnel(s *query.FunnelSeries, xs, fx []string) ampFunnel {
+	return ampFunnel{
+		CumulativeRaw: s.Counts, Cumulative: s.Cumulative, StepByStep: s.StepByStep,
+		AvgTransTimes: s.AvgTransMs, MedianTransTimes: s.MedianTransMs,
+		DayFunnels:                    ampSeries{s.OverTime, xs, fx},
+		DayAvgTransTimes:              ampSeries{s.OverTimeAvgTransMs, xs, fx},
+		DayMedianTransTimes:           ampSeries{s.OverTimeMedianTransMs, xs, fx},
+		StepTransTimeDistribution:     toAmpHistograms(s.StepTimes),
+		StepPrevStepCountDistribution: toAmpHistograms(s.StepFrequency),
+	}
 }
 
 // ampRetentionEvent reads se or re: an event JSON, or a bare special
