@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -354,6 +355,23 @@ func weekday(s string) time.Weekday {
 		return time.Monday
 	}
 	return time.Sunday
+}
+
+// EntryMayBeInactive reports whether a user may enter f on an event that
+// is not active (spec §5.0): an entry step of _all or of an inactive
+// type (in any order every step is an entry step). Otherwise every
+// entering user is active in the entry's interval.
+func (f *Funnel) EntryMayBeInactive() bool {
+	steps := f.Steps[:1]
+	if f.Order == OrderAny {
+		steps = f.Steps
+	}
+	for _, s := range steps {
+		if s.EventType == EventAll || slices.Contains(inactiveTypes, s.EventType) {
+			return true
+		}
+	}
+	return false
 }
 
 // window returns the conversion window in milliseconds (whole days for

@@ -88,8 +88,13 @@ func ampFunnelDef(q url.Values) (*query.Funnel, error) {
 	default:
 		return nil, api.BadRequest("mode: want ordered, unordered or sequential, got %q", m)
 	}
+	// n (spec §6.2): active users (the default) or new users. Crest also
+	// takes any (every entering user).
+	active := false
 	switch n := q.Get("n"); n {
-	case "", "active", "any":
+	case "", "active":
+		active = true
+	case "any":
 	case "new":
 		f.NewUsers = "any_day"
 	default:
@@ -112,6 +117,11 @@ func ampFunnelDef(q url.Values) (*query.Funnel, error) {
 	seg, err := parseAmpSegment(q.Get("s"))
 	if err != nil {
 		return nil, err
+	}
+	if active && f.EntryMayBeInactive() {
+		// Active users: an active event in the entry's interval. Only an
+		// entry on _all or an inactive type can lack one.
+		seg.Performed = append(seg.Performed, query.Performed{EventType: query.EventActive, Window: query.WindowEachInterval})
 	}
 	if len(seg.Filters) > 0 || len(seg.Performed) > 0 {
 		f.Segments = []query.Segment{seg}
