@@ -119,6 +119,10 @@ type funnelSource struct {
 	newU   bool
 	group  bool
 	canon  bool // uid is canonical (merges joined in SQL)
+	// with is the statement's WITH clause, which defines e(uid, p, ...):
+	// the fed path (funnel_feed.go) selects from it differently.
+	with string
+	end  int64 // the last event time fetched (ms)
 }
 
 // listText returns an aggregate rendering the list of the integer
@@ -310,7 +314,9 @@ func (e *Engine) funnelSQL(p Project, f *Funnel, seg *Segment, b *buckets, from,
 		}
 		q = "SELECT " + strings.Join(sel, ", ") + " FROM e" + join + " ORDER BY " + strings.Join(append(key, "e.t"), ", ")
 	}
-	src.sql = "/* query.Funnel */\nWITH " + strings.Join(ctes, ",\n") + "\n" + q
+	src.with = "WITH " + strings.Join(ctes, ",\n")
+	src.end = end
+	src.sql = "/* query.Funnel */\n" + src.with + "\n" + q
 	return src
 }
 
@@ -359,6 +365,9 @@ func (e *Engine) foldFunnel(ctx context.Context, k *funnelKernel, src funnelSour
 		if mg, err = e.loadMerges(ctx, project); err != nil {
 			return nil, nil, err
 		}
+	}
+	if acc, ok, err := e.foldFed(ctx, k, src, mg, bounds); ok || err != nil {
+		return acc, nil, err
 	}
 	rows, err := e.q.QueryContext(ctx, src.sql)
 	if err != nil {

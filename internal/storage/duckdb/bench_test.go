@@ -63,14 +63,17 @@ func demoUnitN(seq int64, n int) *storage.Unit {
 // straight to the file instead of through its WAL.
 func BenchmarkApply(b *testing.B) {
 	for _, n := range []int{unitEvents, 131072} {
-		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) { benchmarkApply(b, n, true) })
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) { benchmarkApply(b, n, true, 0) })
 	}
 	// Events only, no dedup keys: the same rows as the Appender baseline.
-	b.Run(fmt.Sprintf("events=%d/nodedup", unitEvents), func(b *testing.B) { benchmarkApply(b, unitEvents, false) })
+	b.Run(fmt.Sprintf("events=%d/nodedup", unitEvents), func(b *testing.B) { benchmarkApply(b, unitEvents, false, 0) })
+	// Without promoted property columns (promote.go): their cost is the
+	// ratio to events=131072.
+	b.Run("events=131072/nopromote", func(b *testing.B) { benchmarkApply(b, 131072, true, -1) })
 }
 
-func benchmarkApply(b *testing.B, size int, dedup bool) {
-	db, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.duckdb"), Options{Threads: 1})
+func benchmarkApply(b *testing.B, size int, dedup bool, promoteAfter int64) {
+	db, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.duckdb"), Options{Threads: 1, PromoteAfter: promoteAfter})
 	if err != nil {
 		b.Fatal(err)
 	}

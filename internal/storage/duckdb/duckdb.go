@@ -50,6 +50,7 @@ type DB struct {
 	applyHook func(step string) error
 
 	promo *promoter // promoted property columns
+	feeds *feeds    // running FeedInts calls
 }
 
 var (
@@ -87,7 +88,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if after == 0 {
 		after = defaultPromoteAfter
 	}
-	d := &DB{db: sql.OpenDB(connector), src: newSources(), promo: newPromoter(after)}
+	d := &DB{db: sql.OpenDB(connector), src: newSources(), promo: newPromoter(after), feeds: &feeds{}}
 	d.tables = newTables(d.src)
 	if err := d.init(ctx); err != nil {
 		d.db.Close()
@@ -101,6 +102,9 @@ func (d *DB) init(ctx context.Context) error {
 		return err
 	}
 	if err := d.promo.load(ctx, d.db); err != nil {
+		return err
+	}
+	if err := d.registerFeed(ctx); err != nil {
 		return err
 	}
 	return d.ensureWriter(ctx)
