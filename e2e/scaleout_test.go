@@ -20,6 +20,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 
+	"github.com/crest-analytics/crest/internal/route"
 	"github.com/crest-analytics/crest/internal/storage/clickhouse"
 )
 
@@ -112,17 +113,25 @@ func startAt(t testing.TB, port int, dataDir string, extraArgs ...string) *serve
 	return nil
 }
 
+// startScaleOut starts nodes a and b sharing ClickHouse and PostgreSQL,
+// and a single embedded node; it returns them and the pair's peer list.
+func startScaleOut(t *testing.T) (nodeA, nodeB, single *server, peers string) {
+	t.Helper()
+	chURL, pgURL := scaleOutEnv(t)
+	pa, pb := freePort(t), freePort(t)
+	peers = fmt.Sprintf("a=http://127.0.0.1:%d,b=http://127.0.0.1:%d", pa, pb)
+	nodeA = startAt(t, pa, t.TempDir(), "--storage", chURL, "--meta", pgURL, "--node", "a", "--peers", peers)
+	nodeB = startAt(t, pb, t.TempDir(), "--storage", chURL, "--meta", pgURL, "--node", "b", "--peers", peers)
+	single = startServer(t, t.TempDir())
+	return nodeA, nodeB, single, peers
+}
+
 // TestScaleOutTwoNodes sends one event stream to two nodes sharing
 // ClickHouse and PostgreSQL — a user's anonymous events to one, the
 // login to the other, retried batches to both — and to a single
 // embedded node, and demands the same analysis answers from all three.
 func TestScaleOutTwoNodes(t *testing.T) {
-	chURL, pgURL := scaleOutEnv(t)
-	pa, pb := freePort(t), freePort(t)
-	peers := fmt.Sprintf("a=http://127.0.0.1:%d,b=http://127.0.0.1:%d", pa, pb)
-	nodeA := startAt(t, pa, t.TempDir(), "--storage", chURL, "--meta", pgURL, "--node", "a", "--peers", peers)
-	nodeB := startAt(t, pb, t.TempDir(), "--storage", chURL, "--meta", pgURL, "--node", "b", "--peers", peers)
-	single := startServer(t, t.TempDir())
+	nodeA, nodeB, single, _ := startScaleOut(t)
 
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	d0 := today.AddDate(0, 0, -3)
@@ -219,6 +228,164 @@ func TestScaleOutTwoNodes(t *testing.T) {
 		}
 		if !reflect.DeepEqual(gotA, want) || !reflect.DeepEqual(gotB, want) {
 			t.Errorf("%v:\nsingle %v\nnode a %v\nnode b %v", q, want, gotA, gotB)
+		}
+	}
+}
+
+// TestScaleOutUserAcrossNodes: bob is anonymous on a device owned by node
+// a and on one owned by node b, logs in on a's, then on b's, and uses
+// both, with user property operations on every step. The pair must give
+// the single node's answers: uniques, a group-by on a user property, and
+// one user in /api/2/usersearch and /api/2/useractivity (one amplitude_id
+// with the other device's anonymous id merged, both devices, the same
+// current properties and the same events with the same snapshots). Each
+// step is applied before the next is sent: the order in which the two
+// nodes see bob's operations is then the order they were sent in, which
+// is what docs/scale-out.md guarantees.
+func TestScaleOutUserAcrossNodes(t *testing.T) {
+	nodeA, nodeB, single, peers := startScaleOut(t)
+	nodes, err := route.ParsePeers(peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := route.New("a", nodes, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := map[string]string{}
+	for i := 0; len(owned) < 2; i++ {
+		d := fmt.Sprintf("bob-device-%d", i)
+		if o := router.Owner("d:" + d); owned[o] == "" { // route keys an event by "d:" + device_id
+			owned[o] = d
+		}
+	}
+	devA, devB := owned["a"], owned["b"]
+
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	d0 := today.AddDate(0, 0, -3)
+	at := func(day, hour int) int64 {
+		return d0.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour).UnixMilli()
+	}
+	type ev = map[string]any
+	n := 0
+	e := func(typ, user, device string, ts int64, props string) ev {
+		n++
+		x := ev{"event_type": typ, "device_id": device, "time": ts, "session_id": ts, "insert_id": fmt.Sprintf("bob-%d", n)}
+		if user != "" {
+			x["user_id"] = user
+		}
+		if props != "" {
+			x["user_properties"] = json.RawMessage(props)
+		}
+		return x
+	}
+	steps := []struct {
+		to  *server // the pair's entry node: not always the owner, so forwarding is used too
+		evs []ev
+	}{
+		{nodeB, []ev{e("Play", "", devA, at(0, 9), `{"$set":{"plan":"free","src":"ad"}}`)}},
+		{nodeA, []ev{e("Play", "", devB, at(0, 10), `{"$set":{"theme":"dark"},"$add":{"plays":1}}`)}},
+		{nodeA, []ev{e("Login", "bob-01", devA, at(0, 11), `{"$add":{"logins":1,"plays":1}}`)}},
+		{nodeA, []ev{e("Login", "bob-01", devB, at(1, 9), `{"$add":{"logins":1},"$set":{"plan":"pro"}}`)}},
+		{nodeB, []ev{e("Play", "bob-01", devA, at(1, 10), `{"$append":{"tags":"a"},"$add":{"plays":1}}`)}},
+		{nodeA, []ev{e("Play", "", devB, at(2, 9), `{"$append":{"tags":"b"},"$add":{"plays":1}}`)}},
+		{nodeB, []ev{e("Play", "", devA, at(2, 10), `{"$unset":{"src":"-"}}`)}},
+		{nodeB, []ev{e("Buy", "bob-01", devB, at(2, 11), "")}},
+	}
+	for _, st := range steps {
+		body, err := json.Marshal(ev{"api_key": testAPIKey, "events": st.evs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, srv := range []*server{st.to, single} {
+			if code, ans, err := post(context.Background(), srv.URL+"/2/httpapi", "application/json", body); err != nil || code != 200 {
+				t.Fatalf("send to %s: %d %+v %v", srv.URL, code, ans, err)
+			}
+		}
+		for _, srv := range []*server{nodeA, nodeB, single} {
+			waitApplied(t, srv.URL, time.Minute)
+		}
+	}
+
+	start, end := d0.Format("20060102"), d0.AddDate(0, 0, 2).Format("20060102")
+	for _, q := range []url.Values{
+		{"e": {`{"event_type":"Play"}`}},
+		{"e": {`{"event_type":"_active"}`}},
+		{"e": {`{"event_type":"_active"}`}, "m": {"totals"}},
+		{"e": {`{"event_type":"Play","group_by":[{"type":"user","value":"plan"}]}`}},
+		{"e": {`{"event_type":"_active","group_by":[{"type":"user","value":"theme"}]}`}, "m": {"totals"}},
+	} {
+		q.Set("start", start)
+		q.Set("end", end)
+		var want, gotA, gotB map[string]any
+		getAPI2(t, single.URL, "/api/2/events/segmentation", q, &want)
+		getAPI2(t, nodeA.URL, "/api/2/events/segmentation", q, &gotA)
+		getAPI2(t, nodeB.URL, "/api/2/events/segmentation", q, &gotB)
+		if want["data"] == nil || !reflect.DeepEqual(gotA, want) || !reflect.DeepEqual(gotB, want) {
+			t.Errorf("%v:\nsingle %v\nnode a %v\nnode b %v", q, want, gotA, gotB)
+		}
+	}
+
+	// usersearch finds one bob; useractivity shows the same user, ids aside.
+	type match struct {
+		UserID      string `json:"user_id"`
+		AmplitudeID int64  `json:"amplitude_id"`
+	}
+	lookup := func(srv *server) (userData map[string]any, events []map[string]any) {
+		var found struct{ Matches []match }
+		if code := getAPI2(t, srv.URL, "/api/2/usersearch", url.Values{"user": {"bob-01"}}, &found); code != 200 || len(found.Matches) != 1 || found.Matches[0].UserID != "bob-01" {
+			t.Fatalf("%s usersearch bob-01: status %d, %+v", srv.URL, code, found)
+		}
+		for _, d := range []string{devA, devB} {
+			var byDevice struct{ Matches []match }
+			getAPI2(t, srv.URL, "/api/2/usersearch", url.Values{"user": {d}}, &byDevice)
+			if len(byDevice.Matches) != 1 || byDevice.Matches[0] != found.Matches[0] {
+				t.Errorf("%s usersearch %s: %+v, want %+v", srv.URL, d, byDevice.Matches, found.Matches[0])
+			}
+		}
+		var act struct {
+			UserData map[string]any   `json:"userData"`
+			Events   []map[string]any `json:"events"`
+		}
+		if code := getAPI2(t, srv.URL, "/api/2/useractivity", url.Values{"user": {fmt.Sprint(found.Matches[0].AmplitudeID)}}, &act); code != 200 {
+			t.Fatalf("%s useractivity: status %d", srv.URL, code)
+		}
+		u := act.UserData
+		if u["canonical_amplitude_id"] != float64(found.Matches[0].AmplitudeID) {
+			t.Errorf("%s: canonical id %v, usersearch %d", srv.URL, u["canonical_amplitude_id"], found.Matches[0].AmplitudeID)
+		}
+		delete(u, "canonical_amplitude_id")
+		u["merged_amplitude_ids"] = len(u["merged_amplitude_ids"].([]any))
+		u["merge_times"] = len(u["merge_times"].([]any))
+		// The profile lists the devices of the users rows in the order the
+		// backend returns the rows (query.profileUsers): compare the set.
+		devs := fmt.Sprint(u["device_ids"])
+		if devs != fmt.Sprintf("[%s %s]", devA, devB) && devs != fmt.Sprintf("[%s %s]", devB, devA) {
+			t.Errorf("%s: device_ids %s, want %s and %s", srv.URL, devs, devA, devB)
+		}
+		delete(u, "device_ids")
+		for _, x := range act.Events {
+			for k := range x {
+				switch k {
+				case "event_type", "event_time", "user_id", "device_id", "user_properties", "session_id", "$insert_id", "insert_id":
+				default:
+					delete(x, k)
+				}
+			}
+		}
+		return u, act.Events
+	}
+	wantU, wantE := lookup(single)
+	if wantU["merged_amplitude_ids"] != 1 || len(wantE) != 8 {
+		t.Fatalf("single node: bob %v with %d events, want one merged id and 8 events", wantU, len(wantE))
+	}
+	for _, srv := range []*server{nodeA, nodeB} {
+		gotU, gotE := lookup(srv)
+		if !reflect.DeepEqual(gotU, wantU) {
+			t.Errorf("%s userData:\n%v\nsingle node:\n%v", srv.URL, gotU, wantU)
+		}
+		if !reflect.DeepEqual(gotE, wantE) {
+			t.Errorf("%s events:\n%v\nsingle node:\n%v", srv.URL, gotE, wantE)
 		}
 	}
 }
