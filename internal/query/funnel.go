@@ -386,17 +386,7 @@ func (f *Funnel) window() int64 {
 
 // stepLabel is the display name of step i.
 func (f *Funnel) stepLabel(i int) string {
-	s := f.Steps[i]
-	if s.Label != "" {
-		return s.Label
-	}
-	switch s.EventType {
-	case EventActive:
-		return "Any Active Event"
-	case EventAll:
-		return "Any Event"
-	}
-	return s.EventType
+	return displayName(f.Steps[i].EventType, f.Steps[i].Label)
 }
 
 // FunnelResult is the result of a funnel chart: one FunnelSeries per

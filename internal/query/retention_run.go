@@ -560,10 +560,7 @@ func retentionSeries(r *Retention, k *retKernel, accs map[int32]*retAcc, labels 
 	if segName == "" {
 		segName = fmt.Sprintf("Segment %d", si+1)
 	}
-	evLabel := r.Return[ri].Label
-	if evLabel == "" {
-		evLabel = r.Return[ri].EventType
-	}
+	evLabel := displayName(r.Return[ri].EventType, r.Return[ri].Label)
 	var out []RetentionSeries
 	for _, x := range ents {
 		s := RetentionSeries{Segment: si, Event: ri, Users: x.a.users, Overall: make([]RetentionCell, k.ncol)}

@@ -278,10 +278,16 @@ func (r *run) activeUsers(ctx context.Context, b *buckets, seg *Segment) ([]floa
 // eventLabel is the display name of event i.
 func (r *run) eventLabel(i int) string {
 	ev := r.s.Events[i]
-	if ev.Label != "" {
-		return ev.Label
+	return displayName(ev.EventType, ev.Label)
+}
+
+// displayName is how charts name an event: its label when it has one,
+// otherwise its type, the special types spelt out.
+func displayName(eventType, label string) string {
+	if label != "" {
+		return label
 	}
-	switch ev.EventType {
+	switch eventType {
 	case EventActive:
 		return "Any Active Event"
 	case EventAll:
@@ -289,7 +295,7 @@ func (r *run) eventLabel(i int) string {
 	case EventNew:
 		return "New User"
 	}
-	return ev.EventType
+	return eventType
 }
 
 func (r *run) label(first string, seg int, group []string, bucket string) string {

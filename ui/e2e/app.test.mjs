@@ -496,6 +496,78 @@ step('the users behind a data point: click a point, list them, open a profile', 
   await shot('23-point-user-profile');
 });
 
+step('the users behind a funnel bar (with an optional step) and a retention cell', async () => {
+  const ready = async () => {
+    await page.getByTestId('result-table').waitFor();
+    await page.locator('.stale').waitFor({ state: 'detached' });
+  };
+  const panel = page.getByTestId('point-users');
+  // The total the panel reports for the list.
+  const listed = async (noun) => {
+    const status = panel.getByRole('status').filter({ hasText: noun });
+    await status.waitFor();
+    return Number((await status.innerText()).replace(/,/g, '').match(/^(\d+)/)[1]);
+  };
+  const count = async (cell) => Number((await cell.innerText()).replace(/,/g, ''));
+  await page.goto(`/projects/${state.pid}/chart`);
+  await page.getByRole('tab', { name: 'Funnel' }).click();
+  await page.getByLabel('Step 1', { exact: true }).fill('Open App');
+  await page.getByLabel('Step 1', { exact: true }).press('Tab');
+  await page.getByLabel('Step 2', { exact: true }).fill('Play Song');
+  await page.getByLabel('Step 2', { exact: true }).press('Tab');
+  await page.getByRole('button', { name: '+ Add step' }).click();
+  await page.getByLabel('Step 3', { exact: true }).fill('Add to Playlist');
+  await page.getByLabel('Step 3', { exact: true }).press('Tab');
+  await page.waitForURL(/Add%20to%20Playlist|Add\+to\+Playlist/);
+  // click, not check: the box is controlled by the URL, which the router
+  // updates a moment after the click (check() would read it too early).
+  await page.getByLabel('Step 2 is optional').click();
+  await page.waitForURL(/optional/);
+  assert.ok(await page.getByLabel('Step 2 is optional').isChecked(), 'the optional box is checked');
+  await ready();
+  const table = page.getByTestId('result-table');
+  await table.getByRole('rowheader', { name: /without the optional step/ }).waitFor();
+  await shot('24-funnel-optional');
+
+  // Step 2 converted, then dropped off before step 2: each list is the count shown.
+  const row = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: '2. Play Song' }) });
+  const conv = row.locator('button.cell-link').nth(0);
+  const want = await count(conv);
+  await conv.click();
+  assert.equal(await listed(/reached this step/), want, 'the users of a step are its count');
+  await panel.getByRole('link').first().waitFor();
+  await shot('25-funnel-users');
+  await panel.getByRole('button', { name: 'Close the user list' }).click();
+  const drop = row.locator('button.cell-link').nth(1);
+  const wantDrop = await count(drop);
+  await drop.click();
+  assert.equal(await listed(/reached step 1 but not step 2/), wantDrop, 'the users who dropped off are the drop-off');
+  await panel.getByRole('button', { name: 'Close the user list' }).click();
+  // The last step without the optional one.
+  const wrow = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: '2. Add to Playlist' }) });
+  const wconv = wrow.locator('button.cell-link').nth(0);
+  const wantW = await count(wconv);
+  await wconv.click();
+  await panel.getByRole('heading', { name: /without the optional step/ }).waitFor();
+  assert.equal(await listed(/reached this step/), wantW);
+  await panel.getByRole('button', { name: 'Close the user list' }).click();
+
+  await page.goto(`/projects/${state.pid}/chart`);
+  await page.getByRole('tab', { name: 'Retention' }).click();
+  await ready();
+  // The first cohort's size, then its Day 0 cell.
+  const cohort = page.getByTestId('result-table').getByRole('row').nth(2);
+  const size = cohort.locator('button.cell-link').nth(0);
+  const wantSize = await count(size);
+  await size.click();
+  assert.equal(await listed(/in this cohort/), wantSize, 'the users of a cohort are its size');
+  await panel.getByRole('button', { name: 'Close the user list' }).click();
+  await cohort.locator('button.cell-link').nth(1).click();
+  await listed(/returned here/);
+  await panel.getByRole('link').first().waitFor();
+  await shot('26-retention-users');
+});
+
 step('a dashboard is renamed and deleted; its charts stay', async () => {
   await page.goto(`/projects/${state.pid}/dashboards`);
   await page.getByLabel('New dashboard').fill('Scratch');

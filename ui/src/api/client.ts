@@ -141,7 +141,7 @@ export function createClient(opts: ClientOptions = {}) {
     propertyValues: (id: number, type: string, key: string, event_type?: string, days = 90) =>
       get<{ values: T.ValueCount[] }>(pp(id) + '/properties/values' + qs({ type, key, event_type, days, limit: 50 })),
     query: (id: number, def: T.Definition) => request<T.QueryResponse>('POST', pp(id) + '/query', def),
-    pointUsers: (id: number, definition: T.Definition, point: T.Point, offset = 0, limit = 100) =>
+    pointUsers: (id: number, definition: T.Definition, point: T.AnyPoint, offset = 0, limit = 100) =>
       request<T.PointUsers>('POST', pp(id) + '/query/users', { definition, point, limit, offset }),
     searchUsers: (id: number, q: string, prop?: string) =>
       get<T.UserSearch>(pp(id) + '/users/search' + qs({ q, prop, limit: 50 })),

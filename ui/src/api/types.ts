@@ -50,7 +50,7 @@ export interface SegmentationDef {
 
 // Funnels, retention and sessions (spec §5.2, §5.3, §5.6; internal/query
 // funnel.go, retention.go, sessions.go).
-export interface StepSpec { event_type: string; filters?: Filter[]; label?: string }
+export interface StepSpec { event_type: string; filters?: Filter[]; label?: string; optional?: boolean }
 export interface FunnelDef {
   type: 'funnel';
   version: 1;
@@ -119,6 +119,8 @@ export interface FunnelSeries {
   time_to_convert: Histogram;
   median_convert_ms: number;
   avg_convert_ms: number;
+  /** without: the funnel without the optional step (one entry per other step). */
+  without?: FunnelSeries;
 }
 export interface FunnelResult { steps: string[]; x_values: string[]; series: FunnelSeries[] }
 export interface RetentionCell { count: number; outof: number; incomplete?: boolean }
@@ -136,6 +138,11 @@ export type AnyResult = Result | FunnelResult | RetentionResult;
 export interface QueryResponse { definition: Definition; result: AnyResult }
 /** Point names one data point of a segmentation chart (x "" = whole range). */
 export interface Point { event: number; x: string; group?: string[]; segment: number }
+/** FunnelPoint names one bar of a funnel (docs/funnels.md): step indexes counts (or without.counts). */
+export interface FunnelPoint { segment: number; group?: string[]; step: number; outcome?: 'converted' | 'dropped'; x?: string; without?: boolean }
+/** RetentionPoint names one retention cell; cohort "" is the overall row, size the cohort's users. */
+export interface RetentionPoint { segment: number; event: number; group?: string[]; cohort?: string; column: number; size?: boolean }
+export type AnyPoint = Point | FunnelPoint | RetentionPoint;
 export interface PointUser { amplitude_id: number; user_id: string; events: number; last_seen: number }
 export interface PointUsers { total: number; users: PointUser[]; offset: number; limit: number }
 

@@ -14,8 +14,8 @@ echarts.use([
   MarkLineComponent, CanvasRenderer,
 ]);
 
-/** ChartClick is the data item a click landed on. */
-export interface ChartClick { seriesIndex: number; dataIndex: number }
+/** ChartClick is the data item a click landed on (value: the item's, when the click hit it). */
+export interface ChartClick { seriesIndex: number; dataIndex: number; value?: unknown }
 
 export function EChart({ option, height = 360, label, onClick }: {
   option: ChartOption; height?: number; label: string; onClick?: (c: ChartClick) => void;
@@ -28,9 +28,20 @@ export function EChart({ option, height = 360, label, onClick }: {
     if (!el.current) return;
     const c = echarts.init(el.current);
     chart.current = c;
-    // A click anywhere on the plot picks the nearest data point, so a
-    // point need not be hit exactly.
+    // A click on an item (a bar segment, a grid cell) picks it; a click
+    // anywhere else on the plot picks the nearest data point, so a point
+    // need not be hit exactly. ECharts reports the item click first.
+    let itemHit = false;
+    c.on('click', (p) => {
+      if (!click.current || typeof p.seriesIndex !== 'number' || typeof p.dataIndex !== 'number') return;
+      itemHit = true;
+      click.current({ seriesIndex: p.seriesIndex, dataIndex: p.dataIndex, value: p.value });
+    });
     c.getZr().on('click', (ev) => {
+      if (itemHit) {
+        itemHit = false;
+        return;
+      }
       if (!click.current) return;
       const hit = nearestPoint(c, ev.offsetX, ev.offsetY);
       if (hit) click.current(hit);
@@ -58,10 +69,11 @@ export function EChart({ option, height = 360, label, onClick }: {
 function nearestPoint(c: echarts.ECharts, x: number, y: number): ChartClick | null {
   if (!c.containPixel('grid', [x, y])) return null;
   const opt = c.getOption() as {
-    xAxis?: { type?: string; data?: unknown[] }[]; yAxis?: { type?: string; data?: unknown[] }[]; series?: { data?: unknown[]; stack?: string }[];
+    xAxis?: { type?: string; data?: unknown[] }[]; yAxis?: { type?: string; data?: unknown[] }[]; series?: { data?: unknown[]; stack?: string; type?: string }[];
   };
   const series = opt.series ?? [];
-  if (series.length === 0) return null;
+  // A grid of cells (heatmap) has no nearest point: only its cells are picked.
+  if (series.length === 0 || series[0].type === 'heatmap') return null;
   const horizontal = opt.yAxis?.[0]?.type === 'category';
   const at = c.convertFromPixel({ seriesIndex: 0 }, [x, y]) as number[] | number;
   if (!Array.isArray(at)) return null;

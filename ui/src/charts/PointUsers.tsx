@@ -1,10 +1,10 @@
 // PointUsersPanel lists the users behind one data point of an event
-// segmentation chart (POST .../query/users), newest activity first, with
-// "load more"; each links to the user's profile.
+// segmentation chart, one funnel bar or one retention cell (POST
+// .../query/users), with "load more"; each links to the user's profile.
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
 import { api } from '../api/client';
-import type { Definition, Point, Series } from '../api/types';
+import type { AnyPoint, Definition, Point, Series } from '../api/types';
 import { ErrorBox, fmtTime, Spinner } from '../components/ui';
 import { seriesLabel } from './options';
 
@@ -25,8 +25,22 @@ export function pointFor(def: Definition, s: Series, x: string): Point | null {
   return p;
 }
 
-export function PointUsersPanel({ pid, def, point, series, onClose }: {
-  pid: number; def: Definition; point: Point; series: Series; onClose: () => void;
+/** segmentationPick titles a segmentation point for the panel. */
+export function segmentationPick(point: Point, series: Series): { point: Point; title: string; noun: string } {
+  return { point, title: `${seriesLabel(series)} · ${point.x || 'whole range'}`, noun: 'did this event here' };
+}
+
+/** orderNote says how the server orders the users of a definition's points. */
+export function orderNote(def: Definition): string {
+  switch (def.type) {
+    case 'funnel': return 'latest entry first';
+    case 'retention': return 'latest cohort first';
+    default: return 'most recently active first';
+  }
+}
+
+export function PointUsersPanel({ pid, def, point, title, noun, onClose }: {
+  pid: number; def: Definition; point: AnyPoint; title: string; noun: string; onClose: () => void;
 }) {
   const q = useInfiniteQuery({
     queryKey: ['pointUsers', pid, JSON.stringify(def), JSON.stringify(point)],
@@ -42,17 +56,17 @@ export function PointUsersPanel({ pid, def, point, series, onClose }: {
   return (
     <section className="panel point-users" aria-label="Users behind this point" data-testid="point-users">
       <div className="result-head">
-        <h2>Users · {seriesLabel(series)} · {point.x || 'whole range'}</h2>
+        <h2>Users · {title}</h2>
         <span className="spacer" />
         <button type="button" onClick={onClose} aria-label="Close the user list">Close</button>
       </div>
       {q.isPending ? <Spinner label="Finding the users…" /> : q.isError ? <ErrorBox error={q.error} title="Cannot list these users" /> : (
         <>
-          <p className="muted small" role="status">{total.toLocaleString('en-US')} user{total === 1 ? '' : 's'} did this event here; most recently active first.</p>
+          <p className="muted small" role="status">{total.toLocaleString('en-US')} user{total === 1 ? '' : 's'} {noun}; {orderNote(def)}.</p>
           {users.length > 0 && (
             <div className="table-wrap" tabIndex={0} role="region" aria-label="Users">
               <table className="grid">
-                <thead><tr><th scope="col">Amplitude ID</th><th scope="col">User ID</th><th scope="col" className="num">Events</th><th scope="col">Last seen</th></tr></thead>
+                <thead><tr><th scope="col">Amplitude ID</th><th scope="col">User ID</th><th scope="col" className="num">{countHead(def)}</th><th scope="col">{timeHead(def)}</th></tr></thead>
                 <tbody>
                   {users.map((u) => (
                     <tr key={u.amplitude_id}>
@@ -75,4 +89,14 @@ export function PointUsersPanel({ pid, def, point, series, onClose }: {
       )}
     </section>
   );
+}
+
+/** countHead names a user's count column: events, sequences (funnels) or cohorts (retention). */
+function countHead(def: Definition): string {
+  return def.type === 'funnel' ? 'Sequences' : def.type === 'retention' ? 'Cohorts' : 'Events';
+}
+
+/** timeHead names a user's time column. */
+function timeHead(def: Definition): string {
+  return def.type === 'funnel' ? 'Entered' : def.type === 'retention' ? 'Cohort' : 'Last seen';
 }

@@ -8,11 +8,12 @@ import {
   segmentationOption, seriesLabel, sessionsOption, toCSV,
 } from './options';
 import { valueFormat } from '../builder/definition';
+import { funnelChartPick, funnelPick, optionalIndex, retentionChartPick, retentionPick, type Pick } from './points';
 
 /** resultCSV renders any result as CSV for its analysis type. */
 export function resultCSV(def: Definition, result: AnyResult): string {
   switch (def.type) {
-    case 'funnel': return funnelCSV(result as FunnelResult);
+    case 'funnel': return funnelCSV(result as FunnelResult, optionalIndex(def));
     case 'retention': return retentionCSV(result as RetentionResult);
     default: return toCSV(result as Result);
   }
@@ -23,7 +24,7 @@ export function chartOption(def: Definition, result: AnyResult, viz: Viz): Chart
   const format = valueFormat(def);
   switch (def.type) {
     case 'funnel':
-      return funnelOption(result as FunnelResult, viz === 'over_time' || viz === 'time_to_convert' ? viz : 'steps');
+      return funnelOption(result as FunnelResult, viz === 'over_time' || viz === 'time_to_convert' ? viz : 'steps', optionalIndex(def));
     case 'retention':
       return retentionOption(result as RetentionResult, viz === 'curve' ? 'curve' : 'grid');
     case 'sessions':
@@ -55,15 +56,27 @@ export function clickedPoint(def: Definition, result: AnyResult, viz: Viz, c: Ch
   return s && x !== undefined ? { series: s, x } : null;
 }
 
-export function ResultView({ def, result, viz, height = 360, table = true, onPoint }: {
+/** pickFor maps a click on a funnel or retention chart to the users behind it. */
+export function pickFor(def: Definition, result: AnyResult, viz: Viz, c: ChartClick): Pick | null {
+  if (def.type === 'funnel') return funnelChartPick(def, result as FunnelResult, viz === 'over_time' ? 'over_time' : viz === 'time_to_convert' ? viz : 'steps', c);
+  if (def.type === 'retention') return retentionChartPick(result as RetentionResult, viz === 'curve' ? 'curve' : 'grid', c);
+  return null;
+}
+
+export function ResultView({ def, result, viz, height = 360, table = true, onPoint, onPick }: {
   def: Definition; result: AnyResult; viz: Viz; height?: number; table?: boolean;
   /** onPoint, when set, makes segmentation data points and table cells clickable. */
   onPoint?: (p: PointClick) => void;
+  /** onPick, when set, makes funnel bars, retention cells and their table cells clickable. */
+  onPick?: (p: Pick) => void;
 }) {
   const option = useMemo(() => chartOption(def, result, viz), [def, result, viz]);
   const onClick = onPoint && def.type === 'segmentation' ? (c: ChartClick) => {
     const p = clickedPoint(def, result, viz, c);
     if (p) onPoint(p);
+  } : onPick && (def.type === 'funnel' || def.type === 'retention') ? (c: ChartClick) => {
+    const p = pickFor(def, result, viz, c);
+    if (p) onPick(p);
   } : undefined;
   if (isEmpty(def, result)) {
     return <div className="empty" role="status"><h3>No data</h3><p>Nothing matched in this date range. Try a longer range or fewer filters.</p></div>;
@@ -78,15 +91,15 @@ export function ResultView({ def, result, viz, height = 360, table = true, onPoi
       )}
       {option && <EChart option={option} label={`${def.type} chart`} onClick={onClick}
         height={def.type === 'retention' && viz !== 'curve' && table ? retentionGridHeight(result as RetentionResult, height) : height} />}
-      {(table || !option) && <ResultTableFor def={def} result={result} onPoint={onPoint} />}
+      {(table || !option) && <ResultTableFor def={def} result={result} onPoint={onPoint} onPick={onPick} />}
     </div>
   );
 }
 
-function ResultTableFor({ def, result, onPoint }: { def: Definition; result: AnyResult; onPoint?: (p: PointClick) => void }) {
+function ResultTableFor({ def, result, onPoint, onPick }: { def: Definition; result: AnyResult; onPoint?: (p: PointClick) => void; onPick?: (p: Pick) => void }) {
   switch (def.type) {
-    case 'funnel': return <FunnelTable result={result as FunnelResult} />;
-    case 'retention': return <RetentionTable result={result as RetentionResult} />;
+    case 'funnel': return <FunnelTable result={result as FunnelResult} o={optionalIndex(def)} onPick={onPick} />;
+    case 'retention': return <RetentionTable result={result as RetentionResult} onPick={onPick} />;
     default: return <ResultTable result={result as Result} format={valueFormat(def)} onPoint={def.type === 'segmentation' ? onPoint : undefined} />;
   }
 }
@@ -117,27 +130,44 @@ export function ResultTable({ result, format, onPoint }: { result: Result; forma
   );
 }
 
-function FunnelTable({ result }: { result: FunnelResult }) {
+/** pickCell renders text as a button listing the users of p, when p and onPick exist. */
+function pickCell(text: string, p: Pick | null, onPick?: (p: Pick) => void) {
+  return onPick && p
+    ? <button type="button" className="cell-link" title={`Users: ${p.title}`} onClick={() => onPick(p)}>{text}</button>
+    : text;
+}
+
+function FunnelTable({ result, o, onPick }: { result: FunnelResult; o: number; onPick?: (p: Pick) => void }) {
+  const rows = (k: number, label: string, without: boolean) => {
+    const steps = funnelSteps(result, k, without, o);
+    return steps.map((st, i) => (
+      <tr key={`${k}-${without}-${i}`}>
+        {i === 0 ? <th scope="rowgroup" rowSpan={steps.length}>{label}</th> : null}
+        <th scope="row">{i + 1}. {st.label}</th>
+        <td className="num">{pickCell(formatValue(st.count), funnelPick(result, k, i, 'converted', without, '', o), onPick)}</td>
+        <td className="num">{formatValue(st.overall)}%</td><td className="num">{formatValue(st.fromPrevious)}%</td>
+        <td className="num">{i === 0 ? formatValue(st.dropOff) : pickCell(formatValue(st.dropOff), funnelPick(result, k, i - 1, 'dropped', without, '', o), onPick)}</td>
+        <td className="num">{i === 0 ? '' : formatDuration(st.medianMs)}</td>
+      </tr>
+    ));
+  };
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label="Result table">
       <table className="grid" data-testid="result-table">
         <thead><tr><th>Series</th><th>Step</th><th className="num">Count</th><th className="num">Conversion</th><th className="num">From previous</th><th className="num">Dropped off</th><th className="num">Median time</th></tr></thead>
         <tbody>
-          {result.series.map((s, k) => funnelSteps(result, k).map((st, i) => (
-            <tr key={`${k}-${i}`}>
-              {i === 0 ? <th scope="rowgroup" rowSpan={result.steps.length}>{s.label}</th> : null}
-              <th scope="row">{i + 1}. {st.label}</th><td className="num">{formatValue(st.count)}</td>
-              <td className="num">{formatValue(st.overall)}%</td><td className="num">{formatValue(st.fromPrevious)}%</td>
-              <td className="num">{formatValue(st.dropOff)}</td><td className="num">{i === 0 ? '' : formatDuration(st.medianMs)}</td>
-            </tr>
-          )))}
+          {result.series.map((s, k) => [
+            ...rows(k, s.label, false),
+            ...(s.without ? rows(k, `${s.label} (without the optional step)`, true) : []),
+          ])}
         </tbody>
       </table>
+      {onPick && <p className="muted small">Click a count or a drop-off to list those users.</p>}
     </div>
   );
 }
 
-function RetentionTable({ result }: { result: RetentionResult }) {
+function RetentionTable({ result, onPick }: { result: RetentionResult; onPick?: (p: Pick) => void }) {
   const pct = (c: Parameters<typeof retentionPct>[0]) => {
     if (c?.incomplete) return '*';
     const v = retentionPct(c);
@@ -149,9 +179,13 @@ function RetentionTable({ result }: { result: RetentionResult }) {
         <thead><tr><th>Series</th><th>Cohort</th><th className="num">Users</th>{result.columns.map((c) => <th key={c} className="num">{c}</th>)}</tr></thead>
         <tbody>
           {result.series.map((s, k) => [
-            <tr key={`${k}-o`} className="strong"><th scope="row">{s.label}</th><th scope="row">Overall</th><td className="num">{formatValue(s.users)}</td>{s.overall.map((c, j) => <td key={j} className="num">{pct(c)}</td>)}</tr>,
+            <tr key={`${k}-o`} className="strong"><th scope="row">{s.label}</th><th scope="row">Overall</th>
+              <td className="num">{pickCell(formatValue(s.users), retentionPick(result, k, '', 'size'), onPick)}</td>
+              {s.overall.map((c, j) => <td key={j} className="num">{c.incomplete ? pct(c) : pickCell(pct(c), retentionPick(result, k, '', j), onPick)}</td>)}</tr>,
             ...s.rows.map((r) => (
-              <tr key={`${k}-${r.cohort}`}><td></td><td>{r.cohort}</td><td className="num">{formatValue(r.size)}</td>{r.cells.map((c, j) => <td key={j} className="num">{pct(c)}</td>)}</tr>
+              <tr key={`${k}-${r.cohort}`}><td></td><td>{r.cohort}</td>
+                <td className="num">{pickCell(formatValue(r.size), retentionPick(result, k, r.cohort, 'size'), onPick)}</td>
+                {r.cells.map((c, j) => <td key={j} className="num">{c?.incomplete ? pct(c) : pickCell(pct(c), retentionPick(result, k, r.cohort, j), onPick)}</td>)}</tr>
             )),
           ])}
         </tbody>

@@ -104,10 +104,11 @@ export interface FunnelStep {
   medianMs: number;
 }
 
-export function funnelSteps(res: FunnelResult, seriesIndex = 0): FunnelStep[] {
-  const s = res.series[seriesIndex];
+export function funnelSteps(res: FunnelResult, seriesIndex = 0, without = false, o = -1): FunnelStep[] {
+  const s = without ? res.series[seriesIndex]?.without : res.series[seriesIndex];
   if (!s) return [];
-  return res.steps.map((label, i) => {
+  const labels = without ? res.steps.filter((_, i) => i !== o) : res.steps;
+  return labels.map((label, i) => {
     const count = s.counts[i] ?? 0;
     const prev = i === 0 ? count : (s.counts[i - 1] ?? 0);
     return {
@@ -134,11 +135,12 @@ export function formatDuration(ms: number): string {
 
 /**
  * funnelOption draws a funnel result: "steps" bars (one series: the users
- * converted with the drop-off stacked above; several segments or groups:
- * side by side), "over_time" the conversion of each entry bucket, and
- * "time_to_convert" the histogram of the first series.
+ * converted with the drop-off stacked above, and beside them the same
+ * without the optional step o when the funnel has one; several segments or
+ * groups: side by side), "over_time" the conversion of each entry bucket,
+ * and "time_to_convert" the histogram of the first series.
  */
-export function funnelOption(res: FunnelResult, viz: 'steps' | 'over_time' | 'time_to_convert'): ChartOption {
+export function funnelOption(res: FunnelResult, viz: 'steps' | 'over_time' | 'time_to_convert', o = -1): ChartOption {
   const drawn = res.series.slice(0, maxDrawn);
   if (viz === 'over_time') {
     return {
@@ -165,6 +167,21 @@ export function funnelOption(res: FunnelResult, viz: 'steps' | 'over_time' | 'ti
   const categories = res.steps.map((l, i) => `${i + 1}. ${l}`);
   if (drawn.length === 1) {
     const steps = funnelSteps(res);
+    const w = drawn[0]?.without;
+    // Without the optional step: its bars beside each other step's.
+    const without: Record<string, unknown>[] = [];
+    if (w && o > 0) {
+      const at = (i: number) => (i === o ? -1 : i < o ? i : i - 1);
+      const conv = res.steps.map((_, i) => (at(i) < 0 ? null : w.counts[at(i)] ?? 0));
+      const drop = res.steps.map((_, i) => (at(i) <= 0 ? null : Math.max((w.counts[at(i) - 1] ?? 0) - (w.counts[at(i)] ?? 0), 0)));
+      without.push(
+        {
+          type: 'bar', name: 'Converted without the optional step', stack: 'without', data: conv, barMaxWidth: 80, itemStyle: { color: '#0891b2' },
+          label: { show: true, position: 'insideTop', color: '#fff', formatter: (p: { dataIndex: number }) => `${formatValue((w.cumulative[at(p.dataIndex)] ?? 0) * 100)}%` },
+        },
+        { type: 'bar', name: 'Dropped off without it', stack: 'without', data: drop, barMaxWidth: 80, itemStyle: { color: '#e2e8f0' } },
+      );
+    }
     return {
       ...baseOption(),
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true },
@@ -176,6 +193,7 @@ export function funnelOption(res: FunnelResult, viz: 'steps' | 'over_time' | 'ti
           label: { show: true, position: 'insideTop', color: '#fff', formatter: (p: { dataIndex: number }) => `${formatValue(steps[p.dataIndex]?.overall ?? 0)}%` },
         },
         { type: 'bar', name: 'Dropped off', stack: 'funnel', data: steps.map((s) => s.dropOff), barMaxWidth: 80, itemStyle: { color: '#cbd5e1' } },
+        ...without,
       ],
     };
   }
@@ -246,10 +264,13 @@ function csvCell(v: string | number): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** funnelCSV renders a funnel: one row per series and step. */
-export function funnelCSV(res: FunnelResult): string {
+/** funnelCSV renders a funnel: one row per series and step (then per step without the optional step o). */
+export function funnelCSV(res: FunnelResult, o = -1): string {
   const rows: (string | number)[][] = [['Series', 'Step', 'Count', 'Conversion %', 'From previous %', 'Median time from previous (ms)']];
-  res.series.forEach((s, k) => funnelSteps(res, k).forEach((st) => rows.push([s.label, st.label, st.count, st.overall, st.fromPrevious, st.medianMs])));
+  res.series.forEach((s, k) => {
+    funnelSteps(res, k).forEach((st) => rows.push([s.label, st.label, st.count, st.overall, st.fromPrevious, st.medianMs]));
+    funnelSteps(res, k, true, o).forEach((st) => rows.push([`${s.label} (without the optional step)`, st.label, st.count, st.overall, st.fromPrevious, st.medianMs]));
+  });
   return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 

@@ -3,13 +3,15 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, ApiError } from '../api/client';
 import type {
-  AnalysisType, Definition, FunnelDef, SavedChart, Interval, Metric, Point, RetentionDef, Segment, SegmentationDef, SessionMetric, SessionsDef,
-  Series, StepSpec, Viz,
+  AnalysisType, AnyPoint, Definition, FunnelDef, SavedChart, Interval, Metric, RetentionDef, Segment, SegmentationDef, SessionMetric, SessionsDef,
+  StepSpec, Viz,
 } from '../api/types';
 import { EventRow, FilterRow, PropertyPicker, RangePicker } from '../builder/pickers';
 import { cleanDefinition, letter, missing } from '../builder/definition';
 import { ResultView, resultCSV, type PointClick } from '../charts/ResultView';
-import { PointUsersPanel, pointFor } from '../charts/PointUsers';
+import { PointUsersPanel, pointFor, segmentationPick } from '../charts/PointUsers';
+import type { Pick } from '../charts/points';
+import { removeStep, setOptionalStep } from '../builder/funnel';
 import { Boundary, ErrorBox, Spinner, Tabs, download, errorText } from '../components/ui';
 import { useProject, useProjectId } from '../hooks';
 import { decodeState, defaultDefinition, encodeState, rangeLabel, vizFor } from '../state/url';
@@ -88,12 +90,13 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
     staleTime: 60_000,
   });
   // The data point whose users are listed, with the definition it came from.
-  const [picked, setPicked] = useState<{ def: Definition; point: Point; series: Series } | null>(null);
-  const canList = sent.type === 'segmentation' && !sent.rolling && !sent.cumulative;
+  const [picked, setPicked] = useState<{ def: Definition; point: AnyPoint; title: string; noun: string } | null>(null);
+  const canList = sent.type === 'segmentation' ? !sent.rolling && !sent.cumulative : sent.type === 'funnel' || sent.type === 'retention';
   const onPoint = (c: PointClick) => {
     const point = pointFor(sent, c.series, c.x);
-    if (point) setPicked({ def: sent, point, series: c.series });
+    if (point) setPicked({ def: sent, ...segmentationPick(point, c.series) });
   };
+  const onPick = (p: Pick) => setPicked({ def: sent, ...p });
 
   return (
     <div className="page builder">
@@ -140,12 +143,12 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
             <Spinner label="Running the analysis…" />
           ) : (
             <div className={result.isPlaceholderData || JSON.stringify(def) !== JSON.stringify(pending) ? 'stale' : ''}>
-              <Boundary key={sent.type}><ResultView def={sent} result={result.data.result} viz={viz} onPoint={canList ? onPoint : undefined} /></Boundary>
-              {canList && !picked && <p className="muted small">Click a point or a table cell to list the users behind it.</p>}
+              <Boundary key={sent.type}><ResultView def={sent} result={result.data.result} viz={viz} onPoint={canList ? onPoint : undefined} onPick={canList ? onPick : undefined} /></Boundary>
+              {canList && !picked && <p className="muted small">Click {sent.type === 'funnel' ? 'a bar' : sent.type === 'retention' ? 'a cell' : 'a point'} or a table cell to list the users behind it.</p>}
             </div>
           )}
-          {picked && sent.type === 'segmentation' && (
-            <PointUsersPanel key={JSON.stringify(picked)} pid={pid} def={picked.def} point={picked.point} series={picked.series} onClose={() => setPicked(null)} />
+          {picked && picked.def.type === sent.type && (
+            <PointUsersPanel key={JSON.stringify(picked)} pid={pid} def={picked.def} point={picked.point} title={picked.title} noun={picked.noun} onClose={() => setPicked(null)} />
           )}
           {canEdit ? <SaveBar pid={pid} chartId={chartId} def={cleanDefinition(def)} viz={viz} savedName={saved?.name} savedDescription={saved?.description} />
             : <p className="muted small" data-testid="viewer-note">You have view access: you can explore and share this chart, but not save it.</p>}
@@ -237,9 +240,14 @@ function FunnelForm({ pid, def, onChange }: { pid: number; def: FunnelDef; onCha
       <fieldset>
         <legend>Steps</legend>
         {def.steps.map((e, i) => (
-          <StepRow key={i} pid={pid} letter={String(i + 1)} value={e}
-            onChange={(ne) => onChange({ ...def, steps: def.steps.map((x, j) => (j === i ? ne : x)) })}
-            onRemove={def.steps.length > 2 ? () => onChange({ ...def, steps: def.steps.filter((_, j) => j !== i) }) : undefined} />
+          <div key={i}>
+            <StepRow pid={pid} letter={String(i + 1)} value={e}
+              onChange={(ne) => onChange({ ...def, steps: def.steps.map((x, j) => (j === i ? ne : x)) })}
+              onRemove={def.steps.length > 2 ? () => onChange(removeStep(def, i)) : undefined} />
+            {i > 0 && i < def.steps.length - 1 && (
+              <label className="check small"><input type="checkbox" checked={!!e.optional} onChange={(ev) => onChange(setOptionalStep(def, ev.target.checked ? i : -1))} /> Step {i + 1} is optional</label>
+            )}
+          </div>
         ))}
         {def.steps.length < 20 && <button type="button" className="link" onClick={() => onChange({ ...def, steps: [...def.steps, { event_type: '' }] })}>+ Add step</button>}
       </fieldset>
