@@ -57,7 +57,7 @@ func BenchmarkQueryBackends(b *testing.B) {
 		b.Fatalf("crest migrate: %v\n%s", err, out)
 	}
 	b.Logf("crest migrate (resumed if already done) took %s", time.Since(t0).Round(time.Second))
-	house := startAt(b, freePort(b), b.TempDir(), "--storage", target+"?node=bench-reader")
+	house := startAt(b, freePort(b), b.TempDir(), append([]string{"--storage", target + "?node=bench-reader"}, benchServeArgs...)...)
 
 	today := time.Now().UTC()
 	start, end := today.AddDate(0, 0, -89).Format("20060102"), today.Format("20060102")

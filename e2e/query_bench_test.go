@@ -26,6 +26,12 @@ func queryBenchEvents() int {
 
 const queryBenchSeed = 1
 
+// benchServeArgs lift the Dashboard API's rate limits (docs/api-compat.md):
+// a benchmark sends more requests than Amplitude's budgets allow a
+// project in five minutes.
+var benchServeArgs = []string{"--api2-concurrent", "0", "--api2-user-concurrent", "0",
+	"--api2-user-per-hour", "0", "--api2-cost-per-5min", "0", "--api2-cost-per-hour", "0"}
+
 // loadedServer starts crest on a data directory holding the demo events.
 // The directory is cached under os.TempDir() by event count and seed, so
 // only the first run pays for loading. The v2 in its name marks stores
@@ -38,13 +44,13 @@ func loadedServer(b *testing.B) *server {
 	marker := filepath.Join(dir, "crest-bench-loaded")
 	sent := filepath.Join(dir, "crest-bench-sent")
 	if _, err := os.Stat(marker); err == nil {
-		srv := startServer(b, dir)
+		srv := startServer(b, dir, benchServeArgs...)
 		waitApplied(b, srv.URL, time.Minute)
 		return srv
 	}
 	if _, err := os.Stat(sent); err == nil {
 		// Sent and durable, not yet all applied: the WAL replays.
-		srv := startReplaying(b, dir, time.Hour)
+		srv := startReplaying(b, dir, time.Hour, benchServeArgs...)
 		waitApplied(b, srv.URL, time.Hour)
 		if err := os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 			b.Fatal(err)
@@ -54,7 +60,7 @@ func loadedServer(b *testing.B) *server {
 	if err := os.RemoveAll(dir); err != nil {
 		b.Fatal(err)
 	}
-	srv := startServer(b, dir)
+	srv := startServer(b, dir, benchServeArgs...)
 	start := time.Now()
 	cmd := exec.Command(binary(b), "demo", "--url", srv.URL, "--api-key", testAPIKey,
 		"--events", strconv.Itoa(n), "--seed", strconv.Itoa(queryBenchSeed), "--days", "90")
@@ -74,10 +80,10 @@ func loadedServer(b *testing.B) *server {
 
 // startReplaying starts crest serve on dataDir and waits up to limit for
 // it to be ready: unlike startServer it allows a long WAL replay.
-func startReplaying(b *testing.B, dataDir string, limit time.Duration) *server {
+func startReplaying(b *testing.B, dataDir string, limit time.Duration, extraArgs ...string) *server {
 	b.Helper()
 	port := freePort(b)
-	cmd := exec.Command(binary(b), "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir)
+	cmd := exec.Command(binary(b), append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir}, extraArgs...)...)
 	cmd.Env = append(os.Environ(), "CREST_API_KEY="+testAPIKey, "CREST_SECRET_KEY="+testSecretKey)
 	s := &server{t: b, cmd: cmd, URL: fmt.Sprintf("http://127.0.0.1:%d", port), Data: dataDir, logs: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
