@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -106,33 +105,43 @@ func benchDB(b *testing.B, n int) (*DB, time.Time) {
 }
 
 // BenchmarkQuerySQL times the analyses of issue 4 on the engine alone
-// (no HTTP) over the synthetic data set and reports the median.
+// (no HTTP) and reports the median. It reads the synthetic data set, or
+// the demo data's events.duckdb named by CREST_FUNNEL_BENCH_DB. The
+// property cases run twice: "columns" reads the promoted property
+// columns as the server does (promote.go), "json" parses the JSON
+// property columns, the baseline measured in the same run.
 func BenchmarkQuerySQL(b *testing.B) {
-	n := queryBenchEvents()
-	db, end := benchDB(b, n)
+	db, last := funnelBenchDB(b)
 	defer db.Close()
-	eng := query.NewEngine(db, query.DuckDB{})
+	end := last.AddDate(0, 0, 1)
+	engines := []struct {
+		name string
+		eng  *query.Engine
+	}{
+		{"columns", query.NewEngine(db, query.DuckDB{Columns: db})},
+		{"json", query.NewEngine(db, query.DuckDB{})},
+	}
 	p := query.Project{ID: 1, TimeZone: "UTC"}
-	last := end.AddDate(0, 0, -1).Format("2006-01-02")
-	first := end.AddDate(0, 0, -90).Format("2006-01-02")
-	seg := func(def string) func(context.Context) error {
-		s, err := query.ParseSegmentation([]byte(fmt.Sprintf(def, first, last)))
+	first := last.AddDate(0, 0, -89).Format("2006-01-02")
+	seg := func(def string) func(context.Context, *query.Engine) error {
+		s, err := query.ParseSegmentation([]byte(fmt.Sprintf(def, first, last.Format("2006-01-02"))))
 		if err != nil {
 			b.Fatal(err)
 		}
-		return func(ctx context.Context) error {
+		return func(ctx context.Context, eng *query.Engine) error {
 			_, err := eng.Segmentation(ctx, p, s, end)
 			return err
 		}
 	}
 	cases := []struct {
-		name string
-		run  func(context.Context) error
+		name  string
+		props bool // reads properties: run on both engines
+		run   func(context.Context, *query.Engine) error
 	}{
-		{"uniques-90d", seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song"}],"range":{"start":%q,"end":%q}}`)},
-		{"totals-by-event-prop", seg(`{"type":"segmentation","version":1,"metric":"totals","events":[{"event_type":"Play Song","group_by":[{"type":"event","key":"genre"}]}],"range":{"start":%q,"end":%q}}`)},
-		{"uniques-user-filter-by-country", seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song","filters":[{"type":"user","key":"plan","op":"is","values":["paid"]}],"group_by":[{"type":"device","key":"country"}]}],"range":{"start":%q,"end":%q}}`)},
-		{"user-activity", func(ctx context.Context) error {
+		{"uniques-90d", false, seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song"}],"range":{"start":%q,"end":%q}}`)},
+		{"totals-by-event-prop", true, seg(`{"type":"segmentation","version":1,"metric":"totals","events":[{"event_type":"Play Song","group_by":[{"type":"event","key":"genre"}]}],"range":{"start":%q,"end":%q}}`)},
+		{"uniques-user-filter-by-country", true, seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song","filters":[{"type":"user","key":"plan","op":"is","values":["paid"]}],"group_by":[{"type":"device","key":"country"}]}],"range":{"start":%q,"end":%q}}`)},
+		{"user-activity", false, func(ctx context.Context, eng *query.Engine) error {
 			_, err := eng.UserProfile(ctx, p, 100)
 			if err == nil {
 				_, err = eng.UserActivity(ctx, p, 100, query.ActivityOptions{})
@@ -141,23 +150,13 @@ func BenchmarkQuerySQL(b *testing.B) {
 		}},
 	}
 	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			if err := c.run(b.Context()); err != nil {
-				b.Fatal(err)
+		for _, e := range engines {
+			if e.name == "json" && !c.props {
+				continue
 			}
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				if err := c.run(b.Context()); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
-			b.ReportMetric(float64(n), "events")
-		})
+			b.Run(c.name+"/"+e.name, func(b *testing.B) {
+				medianRuns(b, func(ctx context.Context) error { return c.run(ctx, e.eng) })
+			})
+		}
 	}
 }
