@@ -49,27 +49,7 @@ func (e *Engine) foldFed(ctx context.Context, k *funnelKernel, src funnelSource,
 		return nil, true, fmt.Errorf("funnel: %w", err)
 	}
 
-	// Partition by the low bits of the user id (ids are dense).
-	var counts [fedBuckets + 1]int
-	n := 0
-	for _, c := range chunks {
-		n += len(c)
-		for _, x := range c {
-			counts[(x>>shift)&(fedBuckets-1)+1]++
-		}
-	}
-	for i := 1; i <= fedBuckets; i++ {
-		counts[i] += counts[i-1]
-	}
-	all := make([]int64, n)
-	next := counts
-	for _, c := range chunks {
-		for _, x := range c {
-			b := (x >> shift) & (fedBuckets - 1)
-			all[next[b]] = x
-			next[b]++
-		}
-	}
+	all, counts := partitionFed(chunks, shift)
 	chunks = nil
 
 	lo, hi := bounds(0)
@@ -77,70 +57,217 @@ func (e *Engine) foldFed(ctx context.Context, k *funnelKernel, src funnelSource,
 	pmask := int64(1)<<shift - 1
 	nw := max(runtime.GOMAXPROCS(0), 1)
 	workers := make([]*worker, nw)
-	var (
-		nextBucket atomic.Int64
-		mu         sync.Mutex
-		pending    = map[int64][]int64{} // merged users: canonical id → packed p values
-		order      []int64
-		wg         sync.WaitGroup
-	)
-	for wi := range workers {
+	// merged[w] gathers, per worker, the events of users whose raw id
+	// merged into another: canonical id → packed p values. Their runs
+	// are folded once every bucket is done.
+	merged := make([]map[int64][]int64, nw)
+	fold := func(w *worker, uid int64, ps []int64, buf []item) []item {
+		buf = buf[:0]
+		for _, p := range ps {
+			buf = append(buf, item{t: src.base + (p>>src.nbits)*src.unit, mask: uint64(p & low)})
+		}
+		u := userSeq{items: buf, entryLo: lo, entryHi: hi, uid: uid}
+		w.fold(&u)
+		return buf
+	}
+	var nextBucket atomic.Int64
+	parallel(nw, func(wi int) {
 		w := k.newWorker()
 		workers[wi] = w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []item
-			for {
-				b := int(nextBucket.Add(1) - 1)
-				if b >= fedBuckets {
-					return
-				}
-				xs := all[counts[b]:counts[b+1]]
-				slices.Sort(xs)
-				for i := 0; i < len(xs); {
-					uid := xs[i] >> shift
-					j := i
-					for j < len(xs) && xs[j]>>shift == uid {
-						j++
-					}
-					run := xs[i:j]
-					i = j
-					if mg != nil {
-						if c, merged := mg.canonical(uid); merged {
-							mu.Lock()
-							if _, ok := pending[c]; !ok {
-								order = append(order, c)
-							}
-							for _, x := range run {
-								pending[c] = append(pending[c], x&pmask)
-							}
-							mu.Unlock()
-							continue
-						}
-					}
-					buf = buf[:0]
-					for _, x := range run {
-						p := x & pmask
-						buf = append(buf, item{t: src.base + (p>>src.nbits)*src.unit, mask: uint64(p & low)})
-					}
-					u := userSeq{items: buf, entryLo: lo, entryHi: hi, uid: uid}
-					w.fold(&u)
-				}
+		mine := map[int64][]int64{}
+		merged[wi] = mine
+		var (
+			buf []item
+			tmp []int64
+			cnt []int32
+		)
+		for {
+			b := int(nextBucket.Add(1) - 1)
+			if b >= fedBuckets {
+				return
 			}
-		}()
+			xs := all[counts[b]:counts[b+1]]
+			tmp, cnt = sortFedBucket(xs, shift, tmp, cnt)
+			for i := 0; i < len(xs); {
+				uid := xs[i] >> shift
+				j := i
+				for j < len(xs) && xs[j]>>shift == uid {
+					j++
+				}
+				run := xs[i:j]
+				i = j
+				if mg != nil {
+					if c, ok := mg.canonical(uid); ok {
+						ps := mine[c]
+						for _, x := range run {
+							ps = append(ps, x&pmask)
+						}
+						mine[c] = ps
+						continue
+					}
+				}
+				// Strip the uid in place: the run is the user's p values.
+				for r, x := range run {
+					run[r] = x & pmask
+				}
+				buf = fold(w, uid, run, buf)
+			}
+		}
+	})
+
+	// Users with merged ids: gather each canonical user's events from
+	// every worker, then fold them, split among the workers.
+	for _, m := range merged[1:] {
+		for c, ps := range m {
+			merged[0][c] = append(merged[0][c], ps...)
+		}
 	}
-	wg.Wait()
-	slices.Sort(order)
-	for _, c := range order {
-		ps := pending[c]
-		slices.Sort(ps)
-		u := userSeq{items: unpack(ps, src.base, src.unit, src.nbits, nil), entryLo: lo, entryHi: hi, uid: c}
-		workers[0].fold(&u)
+	users := make([]int64, 0, len(merged[0]))
+	for c := range merged[0] {
+		users = append(users, c)
 	}
+	slices.Sort(users)
+	parallel(nw, func(wi int) {
+		var buf []item
+		for _, c := range users[wi*len(users)/nw : (wi+1)*len(users)/nw] {
+			ps := merged[0][c]
+			slices.Sort(ps)
+			buf = fold(workers[wi], c, ps, buf)
+		}
+	})
 	acc := workers[0].acc
 	for _, w := range workers[1:] {
 		acc.merge(w.acc)
 	}
 	return acc, true, nil
+}
+
+// partitionFed moves the fed integers into one slice partitioned by the
+// low bits of the user id (ids are dense, so the buckets come out even):
+// bucket b is all[counts[b]:counts[b+1]]. The chunks are split among
+// the workers, each counting its share per bucket and then scattering
+// it to its own offsets (a parallel radix partition).
+func partitionFed(chunks [][]int64, shift uint) (all []int64, counts [fedBuckets + 1]int) {
+	nw := max(min(runtime.GOMAXPROCS(0), len(chunks)), 1)
+	hist := make([][fedBuckets]int, nw)
+	part := func(w int) [][]int64 { return chunks[w*len(chunks)/nw : (w+1)*len(chunks)/nw] }
+	parallel(nw, func(w int) {
+		h := &hist[w]
+		for _, c := range part(w) {
+			for _, x := range c {
+				h[(x>>shift)&(fedBuckets-1)]++
+			}
+		}
+	})
+	// Offsets: bucket-major, then worker, so every bucket is contiguous.
+	n := 0
+	for b := range fedBuckets {
+		counts[b] = n
+		for w := range nw {
+			c := hist[w][b]
+			hist[w][b] = n
+			n += c
+		}
+	}
+	counts[fedBuckets] = n
+	all = make([]int64, n)
+	parallel(nw, func(w int) {
+		next := &hist[w]
+		for _, c := range part(w) {
+			for _, x := range c {
+				b := (x >> shift) & (fedBuckets - 1)
+				all[next[b]] = x
+				next[b]++
+			}
+		}
+	})
+	return all, counts
+}
+
+// parallel runs f(0..n-1) on n goroutines and waits.
+func parallel(n int, f func(i int)) {
+	if n == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// sortFedBucket sorts one bucket of fed integers (uid << shift | p, all
+// with the same low uid bits). The uids of a bucket are dense, so it
+// first places the values by uid with a counting sort, then sorts each
+// user's short run: n·log(run) comparisons instead of n·log(n). Sparse
+// buckets fall back to a plain sort. tmp and cnt are scratch, returned
+// for reuse.
+func sortFedBucket(xs []int64, shift uint, tmp []int64, cnt []int32) ([]int64, []int32) {
+	if len(xs) < 64 {
+		slices.Sort(xs)
+		return tmp, cnt
+	}
+	low := uint(bits.Len(fedBuckets - 1))
+	key := func(x int64) int64 { return x >> shift >> low }
+	lo, hi := key(xs[0]), key(xs[0])
+	for _, x := range xs[1:] {
+		k := key(x)
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	span := hi - lo + 1
+	if span > int64(2*len(xs)+1024) {
+		slices.Sort(xs)
+		return tmp, cnt
+	}
+	cnt = slices.Grow(cnt[:0], int(span)+1)[:span+1]
+	clear(cnt)
+	for _, x := range xs {
+		cnt[key(x)-lo+1]++
+	}
+	for i := 1; i < len(cnt); i++ {
+		cnt[i] += cnt[i-1]
+	}
+	tmp = slices.Grow(tmp[:0], len(xs))[:len(xs)]
+	for _, x := range xs {
+		k := key(x) - lo
+		tmp[cnt[k]] = x
+		cnt[k]++
+	}
+	copy(xs, tmp)
+	// cnt[k] is now the end of user k's run.
+	start := int32(0)
+	for _, end := range cnt[:span] {
+		if end-start > 1 {
+			sortRun(xs[start:end])
+		}
+		start = end
+	}
+	return tmp, cnt
+}
+
+// sortRun sorts one user's values. They arrive nearly sorted (DuckDB
+// scans row groups in insertion order, which is roughly time order, and
+// the counting sort is stable), so an insertion sort does it in about
+// one pass; it gives up after a few moves per value and leaves the rest
+// to pdqsort, so no input makes it quadratic.
+func sortRun(xs []int64) {
+	budget := 8 * len(xs)
+	for i := 1; i < len(xs); i++ {
+		x := xs[i]
+		j := i
+		for j > 0 && xs[j-1] > x {
+			xs[j] = xs[j-1]
+			j--
+		}
+		xs[j] = x
+		if budget -= i - j; budget < 0 {
+			slices.Sort(xs)
+			return
+		}
+	}
 }

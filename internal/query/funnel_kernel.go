@@ -156,14 +156,6 @@ func (k *funnelKernel) dropOptional(its, out []item) []item {
 	return out
 }
 
-// unit is the time unit of ordering: seconds or milliseconds.
-func (k *funnelKernel) unit(t int64) int64 {
-	if k.second {
-		return floorDiv(t, 1000)
-	}
-	return t
-}
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
@@ -186,66 +178,69 @@ func stepRank(mask uint64, n int) int {
 // (spec §5.2: events of one second may be taken in either order), and in
 // second resolution keeps one of the events of a second with identical
 // masks, its time truncated to the second. It reuses the slice.
+//
+// Once second resolution has truncated every time to its second, a time
+// unit is a time in both resolutions: comparing units is comparing t.
 func (k *funnelKernel) prepare(its []item) []item {
 	n := k.n
 	if k.second {
 		// Second resolution works on whole seconds (the packed feed
 		// sends nothing finer).
 		for i := range its {
-			its[i].t = floorDiv(its[i].t, 1000) * 1000
+			if r := its[i].t % 1000; r != 0 {
+				its[i].t -= r
+				if r < 0 {
+					its[i].t -= 1000
+				}
+			}
 		}
 	}
 	sorted := true
 	for i := 1; i < len(its); i++ {
 		a, b := its[i-1], its[i]
-		if a.t < b.t && k.unit(a.t) < k.unit(b.t) {
+		if a.t < b.t {
 			continue
 		}
-		if !k.less(a, b, n) {
+		if !less(a, b, n) {
 			sorted = false
 			break
 		}
 	}
 	if !sorted {
 		slices.SortStableFunc(its, func(a, b item) int {
-			if k.less(a, b, n) {
+			if less(a, b, n) {
 				return -1
 			}
-			if k.less(b, a, n) {
+			if less(b, a, n) {
 				return 1
 			}
 			return 0
 		})
 	}
-	if !k.second {
+	if !k.second || len(its) == 0 {
 		return its
 	}
-	out := its[:0]
-	for i, x := range its {
-		if i > 0 {
-			p := out[len(out)-1]
-			if p.mask == x.mask && k.unit(p.t) == k.unit(x.t) && p.g == x.g {
-				continue
-			}
+	out := its[:1]
+	for _, x := range its[1:] {
+		if p := &out[len(out)-1]; p.t == x.t && p.mask == x.mask && p.g == x.g {
+			continue
 		}
 		out = append(out, x)
 	}
 	return out
 }
 
-func (k *funnelKernel) less(a, b item, n int) bool {
-	ua, ub := k.unit(a.t), k.unit(b.t)
-	if ua != ub {
-		return ua < ub
+// less orders the items of prepare: by time (whole units), then step
+// rank, then mask.
+func less(a, b item, n int) bool {
+	if a.t != b.t {
+		return a.t < b.t
 	}
 	ra, rb := stepRank(a.mask, n), stepRank(b.mask, n)
 	if ra != rb {
 		return ra < rb
 	}
-	if a.mask != b.mask {
-		return a.mask < b.mask
-	}
-	return a.t < b.t
+	return a.mask < b.mask
 }
 
 // chain is one sequence through the funnel: pos[k] is the index of the
@@ -257,16 +252,17 @@ type chain struct {
 
 // worker holds the per-goroutine scratch space and accumulator.
 type worker struct {
-	k    *funnelKernel
-	acc  *funnelAcc
-	next []int32 // next[s*(m+1)+i]: first index >= i matching bit group s
-	m    int
-	pos  []int
-	best []int
-	tmp  []int
-	bkt  []chain // per over-time bucket: best chain
-	bpos []int
-	uid  int64 // the user being folded
+	k       *funnelKernel
+	acc     *funnelAcc
+	next    []int32 // next[s*(m+1)+i]: first index >= i matching bit group s
+	m       int
+	pos     []int
+	best    []int
+	tmp     []int
+	bkt     []chain // per over-time bucket: best chain
+	bpos    []int
+	touched []int // the buckets of bkt with a chain, in order
+	uid     int64 // the user being folded
 	// sub folds the funnel without the optional step into acc's groups.
 	sub    *worker
 	subIts []item
@@ -379,14 +375,16 @@ func (w *worker) fold1(u *userSeq) {
 		return
 	}
 	nb := len(k.buckets) - 1
-	if cap(w.bkt) < nb {
+	if len(w.bkt) != nb {
+		// Every level is 0 between users: fold1 resets the buckets it
+		// touched (w.touched, in time order) when it is done.
 		w.bkt = make([]chain, nb)
 		w.bpos = make([]int, nb*k.n)
+		for i := range w.bkt {
+			w.bkt[i] = chain{pos: w.bpos[i*k.n : (i+1)*k.n]}
+		}
 	}
-	w.bkt = w.bkt[:nb]
-	for i := range w.bkt {
-		w.bkt[i] = chain{pos: w.bpos[i*k.n : (i+1)*k.n]}
-	}
+	w.touched = w.touched[:0]
 	bestLvl, bestEntry := 0, -1
 	b, bEnd := -1, int64(0) // the bucket of the current entry, and its end
 	for s := 0; s < len(its); s++ {
@@ -409,18 +407,19 @@ func (w *worker) fold1(u *userSeq) {
 			copy(w.best, w.pos[:lvl])
 		}
 		if b >= 0 && lvl > w.bkt[b].level {
+			if w.bkt[b].level == 0 {
+				w.touched = append(w.touched, b)
+			}
 			w.bkt[b].level = lvl
 			copy(w.bkt[b].pos, w.pos[:lvl])
 		}
 	}
-	if bestLvl == 0 {
-		return
+	if bestLvl > 0 {
+		w.acc.add(w, its, bestEntry, bestLvl, w.best)
 	}
-	w.acc.add(w, its, bestEntry, bestLvl, w.best)
-	for b := range w.bkt {
-		if c := w.bkt[b]; c.level > 0 {
-			w.acc.addOverTime(w, its, b, c.level, c.pos)
-		}
+	for _, b := range w.touched {
+		w.acc.addOverTime(w, its, b, w.bkt[b].level, w.bkt[b].pos)
+		w.bkt[b].level = 0
 	}
 }
 
