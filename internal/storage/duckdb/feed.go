@@ -16,9 +16,6 @@ import (
 // the constant token names and returns NULL-free garbage.
 const feedFunc = "crest_feed"
 
-// feedChunk is the slice size collected per lock.
-const feedChunk = 2048
-
 // feeds are the collectors of running FeedInts calls, by token.
 type feeds struct {
 	next atomic.Int64
