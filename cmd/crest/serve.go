@@ -163,7 +163,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, dialect), Logger: logger, Limits: analytics.Limits{
 		Concurrent: cfg.API2Concurrent, UserConcurrent: cfg.API2UserConcurrent, UserPerHour: cfg.API2UserPerHour,
 		CostPer5Min: cfg.API2CostPer5Min, CostPerHour: cfg.API2CostPerHour,
-	}})...)
+	}, MaxAnalyses: cfg.QueryConcurrency})...)
 	routes = append(routes, webapp.Routes(webapp.Deps{Meta: metaStore, Querier: store, Dialect: dialect, Logger: logger})...)
 	webApp, err := web.New(web.Options{Version: version, HTTPS: cfg.SecureCookies})
 	if err != nil {

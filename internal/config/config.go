@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,8 @@ type Config struct {
 	API2UserPerHour    int
 	API2CostPer5Min    int
 	API2CostPerHour    int
+	// QueryConcurrency is how many analyses run at once (analytics.Deps.MaxAnalyses).
+	QueryConcurrency int
 }
 
 // Register defines the flags of c on fs, with defaults taken from the
@@ -110,6 +113,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 		"/api/2 query `cost` per project and 5 minutes; 0: no limit (CREST_API2_COST_PER_5MIN)")
 	fs.IntVar(&c.API2CostPerHour, "api2-cost-per-hour", envInt("CREST_API2_COST_PER_HOUR", 108_000),
 		"/api/2 query `cost` per project and hour; 0: no limit (CREST_API2_COST_PER_HOUR)")
+	fs.IntVar(&c.QueryConcurrency, "query-concurrency", envInt("CREST_QUERY_CONCURRENCY", runtime.GOMAXPROCS(0)),
+		"`number` of analyses run at once, more wait their turn; 0: no limit (CREST_QUERY_CONCURRENCY; default: the CPUs)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("CREST_PPROF_ADDR", ""),
 		"serve net/http/pprof on this `address`, e.g. 127.0.0.1:6060 (CREST_PPROF_ADDR)")
 }
@@ -143,7 +148,7 @@ func (c *Config) Validate() error {
 		name string
 		v    int
 	}{{"api2-concurrent", c.API2Concurrent}, {"api2-user-concurrent", c.API2UserConcurrent}, {"api2-user-per-hour", c.API2UserPerHour},
-		{"api2-cost-per-5min", c.API2CostPer5Min}, {"api2-cost-per-hour", c.API2CostPerHour}} {
+		{"api2-cost-per-5min", c.API2CostPer5Min}, {"api2-cost-per-hour", c.API2CostPerHour}, {"query-concurrency", c.QueryConcurrency}} {
 		if l.v < 0 {
 			return fmt.Errorf("%s %d: must not be negative (0 disables the limit)", l.name, l.v)
 		}

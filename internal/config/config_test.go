@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,9 @@ func TestRegisterDefaultsAndEnv(t *testing.T) {
 	// The /api/2 rate limits default to Amplitude's; 0 disables one.
 	if c.API2Concurrent != 5 || c.API2UserConcurrent != 10 || c.API2UserPerHour != 360 || c.API2CostPer5Min != 1000 || c.API2CostPerHour != 108_000 {
 		t.Fatalf("rate limits = %+v", c)
+	}
+	if c.QueryConcurrency != runtime.GOMAXPROCS(0) {
+		t.Fatalf("query concurrency %d, want the CPUs", c.QueryConcurrency)
 	}
 	t.Setenv("CREST_API2_COST_PER_HOUR", "0")
 	var c2 Config
@@ -52,6 +56,7 @@ func TestValidateNamesTheBadSetting(t *testing.T) {
 		{func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown-timeout"},
 		{func(c *Config) { c.GeoIPDB = "/does/not/exist.mmdb" }, "geoip-db"},
 		{func(c *Config) { c.API2CostPer5Min = -1 }, "api2-cost-per-5min"},
+		{func(c *Config) { c.QueryConcurrency = -1 }, "query-concurrency"},
 	} {
 		c := good
 		tc.mutate(&c)

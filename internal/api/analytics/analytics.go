@@ -28,7 +28,14 @@ type Deps struct {
 	// Limits are the /api/2 rate limits per project (ratelimit.go); the
 	// zero value disables them (the server's defaults are Amplitude's).
 	Limits Limits
+	// MaxAnalyses is how many analyses (segmentation, funnels,
+	// retention, sessions, the users behind a data point) run at once;
+	// more wait their turn (gate.go). 0: no limit.
+	MaxAnalyses int
 }
+
+// nativePrefix is the native API's project path.
+const nativePrefix = "/api/v1/projects/{project}"
 
 // Routes returns the analytics routes: native ones with the project
 // viewer rule, /api/2 ones with HTTP Basic (API key and secret key).
@@ -38,8 +45,8 @@ func Routes(d Deps) []api.Route {
 	}
 	h := &handlers{d: d, project: api.ProjectFrom}
 	viewer := api.ProjectRole(meta.RoleViewer)
-	const p = "/api/v1/projects/{project}"
-	return newLimiter(d.Limits, d.Now, h.project).limitRoutes(append(h.analysisRoutes(), []api.Route{
+	const p = nativePrefix
+	return newLimiter(d.Limits, d.Now, h.project).limitRoutes(newGate(d.MaxAnalyses).gateRoutes(append(h.analysisRoutes(), []api.Route{
 		{Method: "POST", Path: p + "/query", Rule: viewer, Handler: h.wrap(h.query)},
 		{Method: "POST", Path: p + "/query/users", Rule: viewer, Handler: h.wrap(h.pointUsers)},
 		{Method: "GET", Path: p + "/events", Rule: viewer, Handler: h.wrap(h.events)},
@@ -54,7 +61,7 @@ func Routes(d Deps) []api.Route {
 		{Method: "GET", Path: "/api/2/users", Rule: api.Basic, Handler: h.wrap(h.ampUsers)},
 		{Method: "GET", Path: "/api/2/usersearch", Rule: api.Basic, Handler: h.wrap(h.ampUserSearch)},
 		{Method: "GET", Path: "/api/2/useractivity", Rule: api.Basic, Handler: h.wrap(h.ampUserActivity)},
-	}...))
+	}...)))
 }
 
 type handlers struct {

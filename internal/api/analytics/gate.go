@@ -1,0 +1,66 @@
+package analytics
+
+import (
+	"net/http"
+
+	"github.com/crest-analytics/crest/internal/api"
+)
+
+// gate bounds how many analyses run at once across the server. An
+// analysis scans events on every core it gets (DuckDB's threads, the
+// funnel kernel's workers), so six at once on two cores do not finish
+// sooner than six in turn: they thrash caches and memory bandwidth, and
+// every one of them finishes late. With the gate, the first charts of a
+// dashboard arrive while the others wait their turn, and the last one no
+// later than without it (docs/webapp.md, "Dashboard render time"). Light
+// reads (catalog, user look-ups) do not wait.
+type gate chan struct{}
+
+// newGate returns a gate admitting n analyses at once; nil (no limit)
+// when n <= 0.
+func newGate(n int) gate {
+	if n <= 0 {
+		return nil
+	}
+	return make(gate, n)
+}
+
+// gatedPaths are the routes whose handlers run an analysis over events.
+var gatedPaths = map[string]bool{
+	nativePrefix + "/query":       true,
+	nativePrefix + "/query/users": true,
+	"/api/2/events/segmentation":  true,
+	"/api/2/users":                true,
+	"/api/2/funnels":              true,
+	"/api/2/retention":            true,
+	"/api/2/sessions/length":      true,
+	"/api/2/sessions/average":     true,
+	"/api/2/sessions/peruser":     true,
+}
+
+// gateRoutes puts the analysis routes of rs behind g.
+func (g gate) gateRoutes(rs []api.Route) []api.Route {
+	if g == nil {
+		return rs
+	}
+	for i, r := range rs {
+		if gatedPaths[r.Path] {
+			rs[i].Handler = g.wrap(r.Handler)
+		}
+	}
+	return rs
+}
+
+// wrap runs next once a slot is free. A request whose client leaves
+// while it waits is dropped without running.
+func (g gate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case g <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-g }()
+		next.ServeHTTP(w, r)
+	})
+}
