@@ -1,8 +1,12 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -117,5 +121,70 @@ func TestEmbeddedIndexServes(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "crest-settings") {
 		t.Fatalf("embedded index: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+func TestGzipAssets(t *testing.T) {
+	js := strings.Repeat("console.log('crest');\n", 500)
+	h, err := New(Options{Files: fstest.MapFS{
+		"index.html":        {Data: []byte("<head></head>")},
+		"assets/app-abc.js": {Data: []byte(js)},
+		"assets/logo.png":   {Data: []byte("\x89PNG....")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(p, accept string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", p, nil)
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, c := range []struct {
+		accept string
+		gz     bool
+	}{
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.8", true},
+		{"*", true},
+		{"gzip;q=0, *", false},
+		{"*;q=0", false},
+		{"identity", false},
+		{"", false},
+	} {
+		rec := get("/assets/app-abc.js", c.accept)
+		if rec.Header().Get("Vary") != "Accept-Encoding" {
+			t.Errorf("%q: Vary %q", c.accept, rec.Header().Get("Vary"))
+		}
+		body := rec.Body.Bytes()
+		if got := rec.Header().Get("Content-Encoding") == "gzip"; got != c.gz {
+			t.Errorf("%q: gzip %v, want %v", c.accept, got, c.gz)
+			continue
+		}
+		if rec.Header().Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Errorf("%q: Content-Length %q for %d bytes", c.accept, rec.Header().Get("Content-Length"), len(body))
+		}
+		if c.gz {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil || string(plain) != js {
+				t.Errorf("%q: gunzipped body differs (%v)", c.accept, err)
+			}
+			if len(body) >= len(js)/4 {
+				t.Errorf("%q: %d gzipped bytes for %d", c.accept, len(body), len(js))
+			}
+		} else if string(body) != js {
+			t.Errorf("%q: plain body differs", c.accept)
+		}
+	}
+	// Already compressed formats are sent as they are.
+	if rec := get("/assets/logo.png", "gzip"); rec.Header().Get("Content-Encoding") != "" {
+		t.Errorf("png sent with Content-Encoding %q", rec.Header().Get("Content-Encoding"))
 	}
 }
