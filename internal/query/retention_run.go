@@ -199,7 +199,22 @@ func (e *Engine) retentionSQL(p Project, r *Retention, seg *Segment, b *buckets,
 		for range r.Return {
 			fsCols = append(fsCols, "FALSE")
 		}
-		ev += "\nUNION ALL SELECT " + strings.Join(fsCols, ", ") + " FROM fs WHERE " + and(c.performed(seg, "fs.uid", "fs.t"))
+		conds := c.performed(seg, "fs.uid", "fs.t")
+		if len(seg.Filters) > 0 {
+			// Spec §5.3: a new user is in the segment when its conditions
+			// hold on an event of the user's first bucket: the first hour
+			// with 24-hour windows (computed on hours), the first day
+			// otherwise (docs/funnels.md).
+			unit := "86400000"
+			if !r.Calendar && r.Interval == Day {
+				unit = "3600000"
+			}
+			where := append([]string{fmt.Sprintf("ev.project_id = %d AND ev.event_time >= %d AND ev.event_time < %s + %d", p.ID, from, unit, to)}, c.filters(seg.Filters)...)
+			ctes = append(ctes, "fq AS (SELECT DISTINCT "+canon+" AS uid, "+d.IntDiv("ev.event_time + "+off, unit)+" AS b "+
+				"FROM events ev LEFT JOIN m ON m.from_id = ev.amplitude_id WHERE "+and(where)+")")
+			conds = append(conds, "(fs.uid, "+d.IntDiv("fs.t + "+strings.ReplaceAll(off, "ev.event_time", "fs.t"), unit)+") IN (SELECT uid, b FROM fq)")
+		}
+		ev += "\nUNION ALL SELECT " + strings.Join(fsCols, ", ") + " FROM fs WHERE " + and(conds)
 	}
 	ctes = append(ctes, "e AS ("+ev+")")
 	dayExpr := d.IntDiv("wh", "24")
