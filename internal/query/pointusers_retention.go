@@ -54,6 +54,9 @@ func (e *Engine) RetentionUsers(ctx context.Context, p Project, r *Retention, pt
 	if err != nil {
 		return nil, err
 	}
+	if r.View == ViewUsageInterval {
+		return nil, fieldErr("definition.view", "the usage interval view does not list users")
+	}
 	nseg := max(len(r.Segments), 1)
 	if pt.Segment < 0 || pt.Segment >= nseg {
 		return nil, fieldErr("point.segment", "no segment %d (the chart has %d)", pt.Segment, nseg)

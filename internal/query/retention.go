@@ -18,6 +18,16 @@ const (
 	ModeBracket   = "bracket"   // return within custom brackets of intervals
 )
 
+// Retention views.
+const (
+	ViewRetention     = "retention"      // the retention table (default)
+	ViewUsageInterval = "usage_interval" // each user's median gap between days with the start event
+)
+
+// maxUsageColumns bounds the columns of the usage interval view; the last
+// one holds every longer gap.
+const maxUsageColumns = 30
+
 // maxRetentionIntervals bounds the columns of a retention chart.
 const maxRetentionIntervals = 400
 
@@ -57,6 +67,12 @@ type Retention struct {
 	GroupBy    *PropRef `json:"group_by,omitempty"`
 	GroupLimit int      `json:"group_limit,omitempty"`
 	WeekStart  string   `json:"week_start,omitempty"`
+	// View is retention (default) or usage_interval (spec §5.3): the
+	// distribution of each user's median gap, in intervals, between the
+	// days on which they did the start event in the range; only users
+	// with two such days or more count. That view ignores return, mode,
+	// brackets, calendar and intervals.
+	View string `json:"view,omitempty"`
 }
 
 // ParseRetention decodes and validates a retention definition.
@@ -93,6 +109,17 @@ func (r *Retention) Validate() error {
 	}
 	if r.Start.EventType == EventNew && len(r.Start.Filters) > 0 {
 		return fieldErr("start.filters", "not available with %s", EventNew)
+	}
+	switch r.View {
+	case "":
+		r.View = ViewRetention
+	case ViewRetention:
+	case ViewUsageInterval:
+		if r.Start.EventType == EventNew {
+			return fieldErr("start.event_type", "%s has no usage interval (a user is new once): pick an event", EventNew)
+		}
+	default:
+		return fieldErr("view", "unknown view %q (retention or usage_interval)", r.View)
 	}
 	if len(r.Return) == 0 {
 		r.Return = []RetentionEvent{{EventType: EventActive}}
@@ -193,6 +220,10 @@ type RetentionSeries struct {
 	Group   []string `json:"group,omitempty"`
 	// Rows has one row per cohort, aligned to Cohorts.
 	Rows []RetentionRow `json:"rows"`
+	// Usage (view usage_interval) counts, per column, the users whose
+	// median gap falls in it; Users is then the users with two days or
+	// more, and Rows and Overall are empty.
+	Usage []int64 `json:"usage,omitempty"`
 	// Overall is the weighted average over complete cohorts: per column
 	// Σ retained ÷ Σ cohort sizes of the cohorts whose cell is complete.
 	Overall []RetentionCell `json:"overall"`
@@ -214,6 +245,24 @@ type RetentionCell struct {
 	Count      int64 `json:"count"`
 	OutOf      int64 `json:"outof"`
 	Incomplete bool  `json:"incomplete,omitempty"`
+}
+
+// usageLabels names the n columns of the usage interval view: "1 day",
+// "2 days", …; the last one "N+ days" when capped holds longer gaps.
+func (r *Retention) usageLabels(n int, capped bool) []string {
+	unit := map[Interval]string{Day: "day", Week: "week", Month: "month"}[r.Interval]
+	out := make([]string, n)
+	for i := range out {
+		l := strconv.Itoa(i+1) + " " + unit
+		if i > 0 {
+			l += "s"
+		}
+		if capped && i == n-1 {
+			l = strconv.Itoa(i+1) + "+ " + unit + "s"
+		}
+		out[i] = l
+	}
+	return out
 }
 
 // columnLabels names the columns of r.

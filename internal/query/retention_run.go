@@ -36,6 +36,7 @@ type retKernel struct {
 	colOf    []int   // by interval: column (bracket index), -1 none
 	ncol     int
 	sel      *retSel // point-user mode (pointusers_retention.go), else nil
+	usage    bool    // the usage interval view: ncol columns of median gaps
 }
 
 // retAcc accumulates one group's retention.
@@ -43,12 +44,16 @@ type retAcc struct {
 	size  []int64
 	ret   [][]int64 // cohort × column
 	users int64
+	usage []int64      // usage interval view: users per column
 	uid   int64        // the user being folded (point-user mode)
 	recs  []retOutcome // point-user mode: the selected cells' users
 }
 
 func (k *retKernel) newAcc(ncohorts int) *retAcc {
 	a := &retAcc{size: make([]int64, ncohorts), ret: make([][]int64, ncohorts)}
+	if k.usage {
+		a.usage = make([]int64, k.ncol)
+	}
 	for i := range a.ret {
 		a.ret[i] = make([]int64, k.ncol)
 	}
@@ -58,12 +63,47 @@ func (k *retKernel) newAcc(ncohorts int) *retAcc {
 func (a *retAcc) merge(o *retAcc) {
 	a.users += o.users
 	a.recs = append(a.recs, o.recs...)
+	for i := range a.usage {
+		a.usage[i] += o.usage[i]
+	}
 	for c := range a.size {
 		a.size[c] += o.size[c]
 		for j := range a.ret[c] {
 			a.ret[c][j] += o.ret[c][j]
 		}
 	}
+}
+
+// foldUsage adds one user's days (sorted by d) to the usage interval
+// view: the median of the gaps between consecutive days with the start
+// event in the range (the mean of the two middle gaps for an even
+// count), rounded up to whole intervals of k.block days. Users with
+// fewer than two such days are left out.
+func (k *retKernel) foldUsage(days []dayRec, a *retAcc, gaps []int32) []int32 {
+	gaps = gaps[:0]
+	last := int32(-1)
+	for _, d := range days {
+		if d.s == 0 || int(d.d) >= len(k.cohortOf) || k.cohortOf[d.d] < 0 || d.d == last {
+			continue
+		}
+		if last >= 0 {
+			gaps = append(gaps, d.d-last)
+		}
+		last = d.d
+	}
+	if len(gaps) == 0 {
+		return gaps
+	}
+	slices.Sort(gaps)
+	n := len(gaps)
+	m2 := 2 * gaps[n/2] // twice the median, in days
+	if n%2 == 0 {
+		m2 = gaps[n/2-1] + gaps[n/2]
+	}
+	col := int((m2+2*k.block-1)/(2*k.block)) - 1
+	a.usage[min(col, k.ncol-1)]++
+	a.users++
+	return gaps
 }
 
 // fold adds one user's days (sorted by d) to a; set is scratch space
@@ -317,6 +357,28 @@ func (e *Engine) retention(ctx context.Context, p Project, r *Retention, now tim
 	k.block = map[Interval]int32{Day: 1, Week: 7, Month: 30}[r.Interval]
 	k.sel = sel
 	from, to := sp.From.UnixMilli(), sp.To.UnixMilli()
+	usageCapped := false
+	if r.View == ViewUsageInterval {
+		// The start event is also the "return" the statement fetches, and
+		// only days in the range matter.
+		if sel != nil {
+			return nil, fieldErr("view", "the usage interval view does not list users")
+		}
+		rr := *r
+		rr.Return = []RetentionEvent{r.Start}
+		rr.Calendar, rr.Mode, rr.Brackets = false, ModeNDay, nil
+		r = &rr
+		k.r = r
+		k.usage = true
+		// Columns: 1 .. the longest possible gap in intervals, at most
+		// maxUsageColumns (the last one then holds longer gaps).
+		ndays := int32(sp.To.Sub(sp.From).Hours()/24 + 0.5)
+		k.ncol = int(max(1, (ndays-1+k.block-1)/k.block))
+		if k.ncol > maxUsageColumns {
+			k.ncol, usageCapped = maxUsageColumns, true
+		}
+		k.nInt = 1
+	}
 	// Fetch returns up to nInt intervals after the last cohort ends.
 	last := b.starts[nc]
 	var endT time.Time
@@ -326,6 +388,9 @@ func (e *Engine) retention(ctx context.Context, p Project, r *Retention, now tim
 		endT = last.AddDate(0, 0, int(k.block)*k.nInt+1)
 	}
 	end := endT.UnixMilli()
+	if k.usage {
+		end = to
+	}
 	_, off0 := sp.From.Zone()
 	d0 := floorDiv(from+int64(off0)*1000, 86_400_000)
 	day0 := time.Date(sp.From.Year(), sp.From.Month(), sp.From.Day(), 0, 0, 0, 0, loc)
@@ -361,6 +426,9 @@ func (e *Engine) retention(ctx context.Context, p Project, r *Retention, now tim
 	res := &RetentionResult{Columns: r.columnLabels(k.nInt), Series: []RetentionSeries{}}
 	for i := 0; i < nc; i++ {
 		res.Cohorts = append(res.Cohorts, b.label(i))
+	}
+	if k.usage {
+		res.Columns, res.Cohorts = r.usageLabels(k.ncol, usageCapped), []string{}
 	}
 	complete := func(c, n int) bool {
 		if r.Calendar {
@@ -461,6 +529,7 @@ func (e *Engine) foldRetention(ctx context.Context, k *retKernel, q string, nc i
 		go func(out []map[int32]*retAcc, errp *error) {
 			defer wg.Done()
 			var days []dayRec
+			var gaps []int32
 			set := make([]bool, k.nInt+k.ncol)
 			for batch := range jobs {
 				for _, j := range batch {
@@ -478,7 +547,11 @@ func (e *Engine) foldRetention(ctx context.Context, k *retKernel, q string, nc i
 							out[ri][g] = a
 						}
 						a.uid = j.uid
-						k.fold(days, a, set)
+						if k.usage {
+							gaps = k.foldUsage(days, a, gaps)
+						} else {
+							k.fold(days, a, set)
+						}
 					}
 				}
 			}
@@ -579,6 +652,9 @@ func retentionSeries(r *Retention, k *retKernel, accs map[int32]*retAcc, labels 
 	var out []RetentionSeries
 	for _, x := range ents {
 		s := RetentionSeries{Segment: si, Event: ri, Users: x.a.users, Overall: make([]RetentionCell, k.ncol)}
+		if k.usage {
+			s.Usage, s.Overall = x.a.usage, []RetentionCell{}
+		}
 		parts := []string{evLabel}
 		if named || r.GroupBy == nil {
 			parts = append(parts, segName)

@@ -140,12 +140,19 @@ func RenderFunnel(r *query.FunnelResult, show []string) string {
 // RenderRetention is the text form of a retention result: per series,
 // one line per cohort (size: retained per column, * marking incomplete
 // cells) and the overall row (retained/out of, - when no cohort is
-// complete).
+// complete); in the usage interval view, the users per column.
 func RenderRetention(r *query.RetentionResult) string {
 	var b strings.Builder
 	b.WriteString("columns: " + strings.Join(r.Columns, " · "))
 	for _, s := range r.Series {
 		fmt.Fprintf(&b, "\n%s: users %d", s.Label, s.Users)
+		if s.Usage != nil {
+			b.WriteString("\n. usage:")
+			for _, n := range s.Usage {
+				fmt.Fprintf(&b, " %d", n)
+			}
+			continue
+		}
 		for _, row := range s.Rows {
 			fmt.Fprintf(&b, "\n. %s %d:", row.Cohort, row.Size)
 			for _, c := range row.Cells {

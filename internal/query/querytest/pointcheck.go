@@ -1,6 +1,7 @@
 package querytest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -86,6 +87,12 @@ func checkFunnelPoints(t *testing.T, eng *query.Engine, p query.Project, now tim
 
 func checkRetentionPoints(t *testing.T, eng *query.Engine, p query.Project, now time.Time, rd *query.Retention, res *query.RetentionResult) {
 	t.Helper()
+	if rd.View == query.ViewUsageInterval {
+		if _, err := eng.RetentionUsers(t.Context(), p, rd, query.RetentionPoint{}, query.MaxPointUsers, 0, now); !errors.Is(err, query.ErrInvalid) {
+			t.Errorf("users of a usage interval point: %v, want an invalid definition", err)
+		}
+		return
+	}
 	check := func(s *query.RetentionSeries, pt query.RetentionPoint, want int64, once bool) {
 		t.Helper()
 		r, err := eng.RetentionUsers(t.Context(), p, rd, pt, query.MaxPointUsers, 0, now)
