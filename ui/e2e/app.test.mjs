@@ -293,6 +293,12 @@ step('funnel, retention and sessions charts with each of their views', async () 
   await page.getByRole('tab', { name: 'Curve' }).click();
   await page.waitForURL(/viz=curve/);
   await shot('10-retention-curve');
+  // The usage interval view: how often users come back, as median gaps.
+  await page.getByLabel('Retention view').selectOption('usage_interval');
+  await page.waitForURL(/usage_interval/);
+  await page.getByTestId('result-table').getByRole('rowheader', { name: '1 day', exact: true }).waitFor();
+  await page.getByTestId('echart').waitFor();
+  await shot('10-retention-usage-interval');
 
   await page.goto(`/projects/${state.pid}/chart`);
   await page.getByRole('tab', { name: 'Sessions' }).click();

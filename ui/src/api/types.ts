@@ -80,6 +80,8 @@ export interface RetentionDef {
   intervals?: number;
   segments?: Segment[];
   group_by?: PropRef;
+  /** usage_interval: each user's median gap between days with the start event (return, mode and calendar are ignored). */
+  view?: 'retention' | 'usage_interval';
 }
 export type SessionMetric = 'length' | 'average' | 'per_user' | 'time_per_user' | 'total' | 'time_spent';
 export interface SessionsDef {
@@ -132,6 +134,8 @@ export interface RetentionSeries {
   rows: { cohort: string; size: number; cells: RetentionCell[] }[];
   overall: RetentionCell[];
   users: number;
+  /** The usage interval view: users per column (median gap of 1, 2, … intervals); users counts those with two days or more. */
+  usage?: number[];
 }
 export interface RetentionResult { cohorts: string[]; columns: string[]; series: RetentionSeries[] }
 export type AnyResult = Result | FunnelResult | RetentionResult;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Definition, SegmentationDef } from '../api/types';
+import type { Definition, RetentionDef, SegmentationDef } from '../api/types';
 import { cleanDefinition, letter, missing, valueFormat } from './definition';
 import { splitValues } from './pickers';
 import { defaultDefinition } from '../state/url';
@@ -33,6 +33,16 @@ describe('cleanDefinition', () => {
   });
 });
 
+describe('cleanDefinition of the usage interval view', () => {
+  it('drops what the view ignores, and the view when it is the default', () => {
+    const r = { ...(defaultDefinition('retention') as RetentionDef), mode: 'unbounded' as const, calendar: true, intervals: 5 };
+    const u = cleanDefinition({ ...r, view: 'usage_interval' }) as RetentionDef;
+    expect([u.view, u.mode, u.calendar, u.intervals]).toEqual(['usage_interval', undefined, undefined, undefined]);
+    const t = cleanDefinition({ ...r, view: 'retention' }) as RetentionDef;
+    expect([t.view, t.mode, t.calendar, t.intervals]).toEqual([undefined, 'unbounded', true, 5]);
+  });
+});
+
 describe('missing', () => {
   const seg = defaultDefinition('segmentation') as SegmentationDef;
   it.each<[string, Definition, string | null]>([
@@ -42,6 +52,9 @@ describe('missing', () => {
     ['property metric without property', { ...seg, metric: 'prop_sum' }, 'Choose the numeric property to aggregate.'],
     ['default funnel', defaultDefinition('funnel'), 'Choose an event for every step.'],
     ['default retention', defaultDefinition('retention'), null],
+    ['usage interval without an event', { ...(defaultDefinition('retention') as RetentionDef), view: 'usage_interval', start: { event_type: '' }, return: [{ event_type: '' }] }, 'Choose the event whose usage interval to measure.'],
+    ['usage interval of new users', { ...(defaultDefinition('retention') as RetentionDef), view: 'usage_interval', start: { event_type: '_new' } }, 'The usage interval needs an event: a user is new only once.'],
+    ['usage interval ignores return events', { ...(defaultDefinition('retention') as RetentionDef), view: 'usage_interval', start: { event_type: 'Play' }, return: [{ event_type: '' }] }, null],
     ['sessions', defaultDefinition('sessions'), null],
   ])('%s', (_, def, want) => {
     expect(missing(def)).toBe(want);

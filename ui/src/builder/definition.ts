@@ -61,6 +61,12 @@ export function cleanDefinition(def: Definition): Definition {
     }
     case 'retention': {
       const out = { ...def, start: cleanStep(def.start), return: def.return.map(cleanStep), segments: cleanSegments(def.segments) };
+      if (out.view === 'usage_interval') {
+        // The view ignores them; leaving them out keeps links and saved charts honest.
+        delete out.mode;
+        delete out.calendar;
+        delete out.intervals;
+      } else delete out.view;
       if (!out.group_by || !completeProp(out.group_by)) delete out.group_by;
       if (!out.segments) delete out.segments;
       return out;
@@ -83,6 +89,11 @@ export function missing(def: Definition): string | null {
       if (def.steps.some((e) => !e.event_type.trim())) return 'Choose an event for every step.';
       return null;
     case 'retention':
+      if (def.view === 'usage_interval') {
+        if (!def.start.event_type.trim()) return 'Choose the event whose usage interval to measure.';
+        if (def.start.event_type === '_new') return 'The usage interval needs an event: a user is new only once.';
+        return null;
+      }
       if (!def.start.event_type.trim() || def.return.some((e) => !e.event_type.trim())) return 'Choose the start and return events.';
       return null;
     case 'sessions':

@@ -4,8 +4,8 @@ import { useMemo } from 'react';
 import type { AnyResult, Definition, FunnelResult, Result, RetentionResult, Series, Viz } from '../api/types';
 import { EChart, type ChartClick } from './EChart';
 import {
-  type ChartOption, formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, retentionCSV, retentionGridHeight, retentionOption, retentionPct,
-  segmentationOption, seriesLabel, sessionsOption, toCSV,
+  type ChartOption, formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, isUsage, retentionCSV, retentionGridHeight, retentionOption, retentionPct,
+  segmentationOption, seriesLabel, sessionsOption, toCSV, usageColumns, usageCSV, usageOption, usageShares,
 } from './options';
 import { valueFormat } from '../builder/definition';
 import { funnelChartPick, funnelPick, optionalIndex, retentionChartPick, retentionPick, type Pick } from './points';
@@ -14,7 +14,7 @@ import { funnelChartPick, funnelPick, optionalIndex, retentionChartPick, retenti
 export function resultCSV(def: Definition, result: AnyResult): string {
   switch (def.type) {
     case 'funnel': return funnelCSV(result as FunnelResult, optionalIndex(def));
-    case 'retention': return retentionCSV(result as RetentionResult);
+    case 'retention': return isUsage(result as RetentionResult) ? usageCSV(result as RetentionResult) : retentionCSV(result as RetentionResult);
     default: return toCSV(result as Result);
   }
 }
@@ -26,6 +26,7 @@ export function chartOption(def: Definition, result: AnyResult, viz: Viz): Chart
     case 'funnel':
       return funnelOption(result as FunnelResult, viz === 'over_time' || viz === 'time_to_convert' ? viz : 'steps', optionalIndex(def));
     case 'retention':
+      if (isUsage(result as RetentionResult)) return usageOption(result as RetentionResult);
       return retentionOption(result as RetentionResult, viz === 'curve' ? 'curve' : 'grid');
     case 'sessions':
       return viz === 'table' ? null : sessionsOption(result as Result, viz === 'bar' ? 'bar' : 'line', format);
@@ -59,7 +60,7 @@ export function clickedPoint(def: Definition, result: AnyResult, viz: Viz, c: Ch
 /** pickFor maps a click on a funnel or retention chart to the users behind it. */
 export function pickFor(def: Definition, result: AnyResult, viz: Viz, c: ChartClick): Pick | null {
   if (def.type === 'funnel') return funnelChartPick(def, result as FunnelResult, viz === 'over_time' ? 'over_time' : viz === 'time_to_convert' ? viz : 'steps', c);
-  if (def.type === 'retention') return retentionChartPick(result as RetentionResult, viz === 'curve' ? 'curve' : 'grid', c);
+  if (def.type === 'retention') return isUsage(result as RetentionResult) ? null : retentionChartPick(result as RetentionResult, viz === 'curve' ? 'curve' : 'grid', c);
   return null;
 }
 
@@ -90,7 +91,7 @@ export function ResultView({ def, result, viz, height = 360, table = true, onPoi
         </div>
       )}
       {option && <EChart option={option} label={`${def.type} chart`} onClick={onClick}
-        height={def.type === 'retention' && viz !== 'curve' && table ? retentionGridHeight(result as RetentionResult, height) : height} />}
+        height={def.type === 'retention' && viz !== 'curve' && table && !isUsage(result as RetentionResult) ? retentionGridHeight(result as RetentionResult, height) : height} />}
       {(table || !option) && <ResultTableFor def={def} result={result} onPoint={onPoint} onPick={onPick} />}
     </div>
   );
@@ -99,7 +100,7 @@ export function ResultView({ def, result, viz, height = 360, table = true, onPoi
 function ResultTableFor({ def, result, onPoint, onPick }: { def: Definition; result: AnyResult; onPoint?: (p: PointClick) => void; onPick?: (p: Pick) => void }) {
   switch (def.type) {
     case 'funnel': return <FunnelTable result={result as FunnelResult} o={optionalIndex(def)} onPick={onPick} />;
-    case 'retention': return <RetentionTable result={result as RetentionResult} onPick={onPick} />;
+    case 'retention': return isUsage(result as RetentionResult) ? <UsageTable result={result as RetentionResult} /> : <RetentionTable result={result as RetentionResult} onPick={onPick} />;
     default: return <ResultTable result={result as Result} format={valueFormat(def)} onPoint={def.type === 'segmentation' ? onPoint : undefined} />;
   }
 }
@@ -163,6 +164,32 @@ function FunnelTable({ result, o, onPick }: { result: FunnelResult; o: number; o
         </tbody>
       </table>
       {onPick && <p className="muted small">Click a count or a drop-off to list those users.</p>}
+    </div>
+  );
+}
+
+/** UsageTable lists the usage interval view: per series, the users of each median gap and the running share. */
+function UsageTable({ result }: { result: RetentionResult }) {
+  const n = usageColumns(result);
+  const shares = result.series.map(usageShares);
+  return (
+    <div className="table-wrap">
+      <table className="result-table" data-testid="result-table">
+        <thead>
+          <tr><th scope="col" rowSpan={2}>Median gap</th>{result.series.map((s, k) => <th key={k} scope="colgroup" colSpan={2}>{s.label} ({formatValue(s.users)} users)</th>)}</tr>
+          <tr>{result.series.map((_, k) => [<th key={`${k}n`} scope="col" className="num">Users</th>, <th key={`${k}c`} scope="col" className="num">This or less</th>])}</tr>
+        </thead>
+        <tbody>
+          {result.columns.slice(0, n).map((c, j) => (
+            <tr key={c}><th scope="row">{c}</th>
+              {result.series.map((s, k) => [
+                <td key={`${k}n`} className="num">{formatValue(s.usage?.[j] ?? 0)}</td>,
+                <td key={`${k}c`} className="num">{shares[k][j] ? `${shares[k][j].cumulative}%` : ''}</td>,
+              ])}
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

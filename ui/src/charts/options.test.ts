@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FunnelResult, Result, RetentionResult } from '../api/types';
 import {
-  formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, maxDrawn, retentionCSV, retentionOption, retentionPct,
+  formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, isUsage, maxDrawn, retentionCSV, retentionOption, retentionPct, usageColumns, usageCSV, usageOption, usageShares,
   segmentationOption, sessionsOption, toCSV,
 } from './options';
 
@@ -128,6 +128,34 @@ describe('retention', () => {
     expect(retentionCSV(ret).split('\r\n').slice(0, 4)).toEqual([
       'Series,Cohort,Users,Day 0,Day 1,Day 2', 'Active,Overall,15,100,40,20', 'Active,2026-01-01,10,100,40,20', 'Active,2026-01-02,5,100,40,',
     ]);
+  });
+});
+
+describe('usage interval', () => {
+  const usage: RetentionResult = {
+    cohorts: [], columns: ['1 day', '2 days', '3+ days'],
+    series: [{ label: 'Play · All Users', segment: 0, event: 0, users: 8, overall: [], rows: [], usage: [4, 2, 2] }],
+  };
+  it('draws each gap\'s share as bars and the running share as a line', () => {
+    expect(isUsage(usage)).toBe(true);
+    expect(isUsage({ cohorts: [], columns: [], series: [{ label: 'x', segment: 0, event: 0, users: 0, overall: [], rows: [] }] })).toBe(false);
+    expect(usageShares(usage.series[0])).toEqual([{ pct: 50, cumulative: 50 }, { pct: 25, cumulative: 75 }, { pct: 25, cumulative: 100 }]);
+    const o = usageOption(usage);
+    expect(o.series.map((s) => [s.type, s.data])).toEqual([['bar', [50, 25, 25]], ['line', [50, 75, 100]]]);
+  });
+  it('writes CSV with the users and the running share', () => {
+    expect(usageCSV(usage).split('\r\n').slice(0, 3)).toEqual([
+      'Series,Measure,Users,1 day,2 days,3+ days', 'Play · All Users,Users,8,4,2,2', 'Play · All Users,This or less %,8,50,75,100',
+    ]);
+  });
+  it('shows columns up to the last one with users', () => {
+    const r: RetentionResult = { ...usage, columns: ['1 day', '2 days', '3 days', '4 days'], series: [{ ...usage.series[0], usage: [4, 4, 0, 0] }] };
+    expect(usageColumns(r)).toBe(2);
+    expect((usageOption(r).xAxis as { data: string[] }).data).toEqual(['1 day', '2 days']);
+    expect(usageColumns({ ...r, series: [{ ...r.series[0], usage: [0, 0, 0, 0] }] })).toBe(1);
+  });
+  it('has no shares without users', () => {
+    expect(usageShares({ label: 'x', segment: 0, event: 0, users: 0, overall: [], rows: [], usage: [0, 0] })).toEqual([{ pct: 0, cumulative: 0 }, { pct: 0, cumulative: 0 }]);
   });
 });
 

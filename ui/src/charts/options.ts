@@ -1,7 +1,7 @@
 // Chart-option builders: pure functions from the query result model to
 // ECharts options, one per visualisation. They are unit-tested and know
 // nothing of React or the DOM.
-import type { FunnelResult, Result, RetentionCell, RetentionResult, Series } from '../api/types';
+import type { FunnelResult, Result, RetentionCell, RetentionResult, RetentionSeries, Series } from '../api/types';
 
 // A plain-object option; ECharts' own type is too wide to be useful here.
 export interface ChartOption {
@@ -247,6 +247,53 @@ export function retentionOption(res: RetentionResult, viz: 'grid' | 'curve'): Ch
       label: { show: res.columns.length <= 16, fontSize: 11, formatter: (p: { value: number[] }) => `${p.value[2]}%` },
     }],
   };
+}
+
+/** isUsage reports whether a retention result is the usage interval view. */
+export function isUsage(res: RetentionResult): boolean {
+  return res.series.some((s) => s.usage !== undefined);
+}
+
+/** usageShares gives, per column of a usage interval series, its share of the users and the running total (percent, one decimal). */
+export function usageShares(s: RetentionSeries): { pct: number; cumulative: number }[] {
+  let run = 0;
+  return (s.usage ?? []).map((n) => {
+    run += n;
+    const pct = (v: number) => (s.users > 0 ? Math.round((v / s.users) * 1000) / 10 : 0);
+    return { pct: pct(n), cumulative: pct(run) };
+  });
+}
+
+/** usageColumns is how many columns of the usage interval view to show: up to the last one any series has users in (at least one). */
+export function usageColumns(res: RetentionResult): number {
+  let n = 1;
+  for (const s of res.series) (s.usage ?? []).forEach((v, i) => { if (v > 0) n = Math.max(n, i + 1); });
+  return Math.min(n, res.columns.length);
+}
+
+/** usageOption draws the usage interval view: bars of each column's share of users, lines of the running total. */
+export function usageOption(res: RetentionResult): ChartOption {
+  const drawn = res.series.slice(0, maxDrawn);
+  const n = usageColumns(res);
+  return {
+    ...baseOption(),
+    xAxis: { type: 'category', data: res.columns.slice(0, n) },
+    yAxis: { type: 'value', max: 100, axisLabel: { formatter: '{value}%' } },
+    series: [
+      ...drawn.map((s) => ({ type: 'bar', name: `${s.label}: median gap`, data: usageShares(s).slice(0, n).map((u) => u.pct) })),
+      ...drawn.map((s) => ({ type: 'line', name: `${s.label}: this or less`, data: usageShares(s).slice(0, n).map((u) => u.cumulative) })),
+    ],
+  };
+}
+
+/** usageCSV renders the usage interval view: per series the users per column, then their running share. */
+export function usageCSV(res: RetentionResult): string {
+  const rows: (string | number)[][] = [['Series', 'Measure', 'Users', ...res.columns]];
+  for (const s of res.series) {
+    rows.push([s.label, 'Users', s.users, ...(s.usage ?? [])]);
+    rows.push([s.label, 'This or less %', s.users, ...usageShares(s).map((u) => u.cumulative)]);
+  }
+  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
 /** retentionGridHeight is the pixel height that gives each cohort row room. */

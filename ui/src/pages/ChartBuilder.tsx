@@ -91,7 +91,7 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
   });
   // The data point whose users are listed, with the definition it came from.
   const [picked, setPicked] = useState<{ def: Definition; point: AnyPoint; title: string; noun: string } | null>(null);
-  const canList = sent.type === 'segmentation' ? !sent.rolling && !sent.cumulative : sent.type === 'funnel' || sent.type === 'retention';
+  const canList = sent.type === 'segmentation' ? !sent.rolling && !sent.cumulative : sent.type === 'funnel' || (sent.type === 'retention' && sent.view !== 'usage_interval');
   const onPoint = (c: PointClick) => {
     const point = pointFor(sent, c.series, c.x);
     if (point) setPicked({ def: sent, ...segmentationPick(point, c.series) });
@@ -124,7 +124,9 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
         </aside>
         <section className="panel result-panel" aria-label="Result">
           <div className="result-head">
-            <Tabs label="Visualisation" value={viz} onChange={setViz} tabs={vizFor[def.type].map((v) => ({ key: v, label: vizLabels[v] }))} />
+            {def.type === 'retention' && def.view === 'usage_interval'
+              ? <strong className="small">Usage interval</strong>
+              : <Tabs label="Visualisation" value={viz} onChange={setViz} tabs={vizFor[def.type].map((v) => ({ key: v, label: vizLabels[v] }))} />}
             <span className="muted small">{rangeLabel(def.range)} · {project?.time_zone ?? 'UTC'}</span>
             <span className="spacer" />
             {result.isFetching && <span className="muted small" role="status">Updating…</span>}
@@ -300,6 +302,7 @@ function FunnelForm({ pid, def, onChange }: { pid: number; def: FunnelDef; onCha
 }
 
 function RetentionForm({ pid, def, onChange }: { pid: number; def: RetentionDef; onChange: (d: Definition) => void }) {
+  const usage = def.view === 'usage_interval';
   return (
     <>
       <fieldset>
@@ -307,6 +310,18 @@ function RetentionForm({ pid, def, onChange }: { pid: number; def: RetentionDef;
         <StepRow pid={pid} letter="S" noun="Start event" value={def.start} onChange={(e) => onChange({ ...def, start: e })} />
       </fieldset>
       <fieldset>
+        <legend>View</legend>
+        <select aria-label="Retention view" value={def.view ?? 'retention'} onChange={(e) => {
+          const view = e.target.value === 'usage_interval' ? 'usage_interval' : undefined;
+          // New users have no usage interval: start from any active event instead.
+          const start = view && def.start.event_type === '_new' ? { event_type: '_active' } : def.start;
+          onChange({ ...def, view, start });
+        }}>
+          <option value="retention">Retention: who came back</option><option value="usage_interval">Usage interval: how often users do it</option>
+        </select>
+        {usage && <p className="muted small">Each user's median gap between the days on which they did the start event in the date range, for users who did it on two days or more. A 15-day range matches Amplitude's.</p>}
+      </fieldset>
+      {!usage && <fieldset>
         <legend>and came back to do</legend>
         {def.return.map((r, i) => (
           <StepRow key={i} pid={pid} letter={`R${i + 1}`} noun="Return event" value={r}
@@ -314,13 +329,13 @@ function RetentionForm({ pid, def, onChange }: { pid: number; def: RetentionDef;
             onRemove={def.return.length > 1 ? () => onChange({ ...def, return: def.return.filter((_, j) => j !== i) }) : undefined} />
         ))}
         {def.return.length < 2 && <button type="button" className="link" onClick={() => onChange({ ...def, return: [...def.return, { event_type: '_active' }] })}>+ Second return event</button>}
-      </fieldset>
+      </fieldset>}
       <fieldset>
-        <legend>Retention</legend>
-        <label>Measured<select value={def.mode ?? 'n_day'} onChange={(e) => onChange({ ...def, mode: e.target.value as RetentionDef['mode'] })}>
+        <legend>{usage ? 'Usage interval' : 'Retention'}</legend>
+        {!usage && <label>Measured<select value={def.mode ?? 'n_day'} onChange={(e) => onChange({ ...def, mode: e.target.value as RetentionDef['mode'] })}>
           <option value="n_day">Return on (N-day)</option><option value="unbounded">Return on or after (unbounded)</option>
-        </select></label>
-        <label className="check"><input type="checkbox" checked={!!def.calendar} onChange={(e) => onChange({ ...def, calendar: e.target.checked || undefined })} /> Calendar days (not 24-hour windows)</label>
+        </select></label>}
+        {!usage && <label className="check"><input type="checkbox" checked={!!def.calendar} onChange={(e) => onChange({ ...def, calendar: e.target.checked || undefined })} /> Calendar days (not 24-hour windows)</label>}
         <div className="filter-row">
           <span className="where">group by</span>
           <PropertyPicker pid={pid} value={def.group_by ?? { type: 'event', key: '' }} label="Retention group-by" onChange={(p) => onChange({ ...def, group_by: p })} />
