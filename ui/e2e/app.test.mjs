@@ -309,9 +309,18 @@ step('funnel, retention and sessions charts with each of their views', async () 
   await page.waitForURL(/length/);
   await page.getByRole('tab', { name: 'Bar' }).click();
   await ready();
-  await page.getByTestId('result-table').getByRole('rowheader', { name: 'average', exact: true }).waitFor({ state: 'detached' });
+  await page.getByTestId('result-table').getByRole('rowheader', { name: 'Average length', exact: true }).waitFor({ state: 'detached' });
   assert.ok(await page.getByTestId('result-table').getByRole('rowheader').count() > 1, 'one row per length bin');
   await shot('10-sessions-length');
+  // Events within sessions, over the sessions that contain a song played.
+  await page.getByLabel('Session measure').selectOption('event_average');
+  await page.waitForURL(/event_average/);
+  await page.getByRole('button', { name: '+ Contains event' }).click();
+  await page.getByLabel('Contained event C', { exact: true }).fill('Play Song');
+  await page.getByLabel('Contained event C', { exact: true }).press('Tab');
+  await page.waitForURL(/contains/);
+  await page.getByTestId('result-table').getByRole('rowheader', { name: 'Events per session', exact: true }).waitFor();
+  await shot('10-sessions-events');
 });
 
 step('save charts, put them on a dashboard, arrange it', async () => {

@@ -83,13 +83,25 @@ export interface RetentionDef {
   /** usage_interval: each user's median gap between days with the start event (return, mode and calendar are ignored). */
   view?: 'retention' | 'usage_interval';
 }
-export type SessionMetric = 'length' | 'average' | 'per_user' | 'time_per_user' | 'total' | 'time_spent';
+export type SessionMetric = 'length' | 'average' | 'per_user' | 'time_per_user' | 'total' | 'time_spent' | 'event_average' | 'event_total' | 'event_distribution';
+/** SessionFilter keeps sessions: duration in [min_ms, max_ms), containing op count events, or whose first / last event satisfies filter. */
+export interface SessionFilter {
+  type: 'duration' | 'contains' | 'first' | 'last';
+  min_ms?: number;
+  max_ms?: number;
+  event?: { event_type: string; filters?: Filter[]; op?: string; count?: number };
+  filter?: Filter;
+}
 export interface SessionsDef {
   type: 'sessions';
   version: 1;
   metric: SessionMetric;
   range: Range;
   interval?: Interval;
+  /** The event the event_* metrics count. */
+  event?: StepSpec;
+  segments?: Segment[];
+  filters?: SessionFilter[];
 }
 export type Definition = SegmentationDef | FunnelDef | RetentionDef | SessionsDef;
 export type AnalysisType = Definition['type'];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Definition, RetentionDef, SegmentationDef } from '../api/types';
-import { cleanDefinition, letter, missing, valueFormat } from './definition';
+import type { Definition, RetentionDef, SegmentationDef, SessionsDef } from '../api/types';
+import { cleanDefinition, completeSessionFilter, isEventMetric, letter, missing, sessionsLabel, valueFormat } from './definition';
 import { splitValues } from './pickers';
 import { defaultDefinition } from '../state/url';
 import { snippets } from '../pages/Home';
@@ -43,6 +43,42 @@ describe('cleanDefinition of the usage interval view', () => {
   });
 });
 
+describe('cleanDefinition of sessions', () => {
+  it('keeps finished session filters and the counted event of event metrics only', () => {
+    const base = defaultDefinition('sessions') as SessionsDef;
+    const d = cleanDefinition({
+      ...base, metric: 'event_average', event: { event_type: ' Add ', filters: [{ type: 'event', key: '', op: 'is', values: [] }] },
+      filters: [
+        { type: 'contains', event: { event_type: 'Buy', op: '>=', count: 2, filters: [{ type: 'event', key: 'x', op: 'is', values: [] }] } },
+        { type: 'contains', event: { event_type: '' } },
+        { type: 'duration', min_ms: 60000 },
+        { type: 'duration' },
+        { type: 'first', filter: { type: 'event', key: 'page', op: 'is', values: ['home'] } },
+        { type: 'last', filter: { type: 'event', key: '', op: 'is', values: [] } },
+      ],
+      segments: [],
+    }) as SessionsDef;
+    expect(d.event).toEqual({ event_type: 'Add' });
+    expect(d.filters).toEqual([
+      { type: 'contains', event: { event_type: 'Buy', op: '>=', count: 2, filters: [] } },
+      { type: 'duration', min_ms: 60000 },
+      { type: 'first', filter: { type: 'event', key: 'page', op: 'is', values: ['home'] } },
+    ]);
+    expect(d.segments).toBeUndefined();
+    expect((cleanDefinition({ ...base, metric: 'total', event: { event_type: 'Add' } }) as SessionsDef).event).toBeUndefined();
+  });
+  it('names sessions series by their measure', () => {
+    const d = { ...(defaultDefinition('sessions') as SessionsDef), metric: 'event_average' as const };
+    expect(sessionsLabel(d, 'event_average')).toBe('Events per session');
+    expect(sessionsLabel(d, 'DE · event_average')).toBe('DE · Events per session');
+    expect(sessionsLabel({ ...d, metric: 'length' }, '0s-3s')).toBe('0s-3s');
+  });
+  it('names event metrics', () => {
+    expect(['event_average', 'event_total', 'event_distribution', 'total'].map(isEventMetric)).toEqual([true, true, true, false]);
+    expect(completeSessionFilter({ type: 'duration', max_ms: 1000 })).toBe(true);
+  });
+});
+
 describe('missing', () => {
   const seg = defaultDefinition('segmentation') as SegmentationDef;
   it.each<[string, Definition, string | null]>([
@@ -56,6 +92,7 @@ describe('missing', () => {
     ['usage interval of new users', { ...(defaultDefinition('retention') as RetentionDef), view: 'usage_interval', start: { event_type: '_new' } }, 'The usage interval needs an event: a user is new only once.'],
     ['usage interval ignores return events', { ...(defaultDefinition('retention') as RetentionDef), view: 'usage_interval', start: { event_type: 'Play' }, return: [{ event_type: '' }] }, null],
     ['sessions', defaultDefinition('sessions'), null],
+    ['sessions counting no event', { ...(defaultDefinition('sessions') as SessionsDef), metric: 'event_total', event: { event_type: '' } }, 'Choose the event to count within sessions.'],
   ])('%s', (_, def, want) => {
     expect(missing(def)).toBe(want);
   });

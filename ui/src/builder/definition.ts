@@ -1,6 +1,6 @@
 // Helpers over analysis definitions: what the builder sends is the
 // state minus the rows a person has not finished filling in.
-import type { Definition, EventSpec, Filter, PropRef, Segment, StepSpec } from '../api/types';
+import type { Definition, EventSpec, Filter, PropRef, Segment, SessionFilter, SessionMetric, SessionsDef, StepSpec } from '../api/types';
 
 const noValueOps = new Set(['set', 'not set']);
 
@@ -71,8 +71,29 @@ export function cleanDefinition(def: Definition): Definition {
       if (!out.segments) delete out.segments;
       return out;
     }
-    case 'sessions':
-      return def;
+    case 'sessions': {
+      const out = { ...def, segments: cleanSegments(def.segments) };
+      if (!out.segments) delete out.segments;
+      if (isEventMetric(def.metric) && def.event) out.event = cleanStep(def.event); else delete out.event;
+      const filters = (def.filters ?? []).filter(completeSessionFilter).map((f) =>
+        f.type === 'contains' && f.event ? { ...f, event: { ...f.event, filters: (f.event.filters ?? []).filter(completeFilter) } } : f);
+      if (filters.length) out.filters = filters; else delete out.filters;
+      return out;
+    }
+  }
+}
+
+/** isEventMetric reports whether a sessions metric counts events within sessions. */
+export function isEventMetric(m: string): boolean {
+  return m === 'event_average' || m === 'event_total' || m === 'event_distribution';
+}
+
+/** completeSessionFilter reports whether a session filter is filled in enough to send. */
+export function completeSessionFilter(f: SessionFilter): boolean {
+  switch (f.type) {
+    case 'duration': return (f.min_ms ?? 0) > 0 || (f.max_ms ?? 0) > 0;
+    case 'contains': return !!f.event?.event_type.trim();
+    default: return !!f.filter && completeFilter(f.filter);
   }
 }
 
@@ -97,6 +118,7 @@ export function missing(def: Definition): string | null {
       if (!def.start.event_type.trim() || def.return.some((e) => !e.event_type.trim())) return 'Choose the start and return events.';
       return null;
     case 'sessions':
+      if (isEventMetric(def.metric) && def.event && !def.event.event_type.trim()) return 'Choose the event to count within sessions.';
       return null;
   }
 }
@@ -111,4 +133,20 @@ export function valueFormat(def: Definition): string | undefined {
   if (def.type === 'segmentation' && def.metric === 'active_pct') return '%';
   if (def.type === 'sessions' && ['average', 'time_per_user', 'time_spent'].includes(def.metric)) return 's';
   return undefined;
+}
+
+/** sessionMetrics names the sessions measures, in the builder's order. */
+export const sessionMetrics: { key: SessionMetric; label: string }[] = [
+  { key: 'average', label: 'Average length' }, { key: 'length', label: 'Length distribution' }, { key: 'total', label: 'Total sessions' },
+  { key: 'per_user', label: 'Sessions per user' }, { key: 'time_per_user', label: 'Time spent per user' }, { key: 'time_spent', label: 'Time spent' },
+  { key: 'event_average', label: 'Events per session' }, { key: 'event_total', label: 'Events within sessions' },
+  { key: 'event_distribution', label: 'Sessions by event count' },
+];
+
+/** sessionsLabel names a sessions series: its metric key (after any "segment · ") becomes the measure's name. */
+export function sessionsLabel(def: SessionsDef, label: string): string {
+  const name = sessionMetrics.find((m) => m.key === def.metric)?.label;
+  if (!name) return label;
+  if (label === def.metric) return name;
+  return label.endsWith(' · ' + def.metric) ? label.slice(0, -def.metric.length) + name : label;
 }

@@ -7,7 +7,7 @@ import {
   type ChartOption, formatDuration, formatValue, funnelCSV, funnelOption, funnelSteps, isUsage, retentionCSV, retentionGridHeight, retentionOption, retentionPct,
   segmentationOption, seriesLabel, sessionsOption, toCSV, usageColumns, usageCSV, usageOption, usageShares,
 } from './options';
-import { valueFormat } from '../builder/definition';
+import { sessionsLabel, valueFormat } from '../builder/definition';
 import { funnelChartPick, funnelPick, optionalIndex, retentionChartPick, retentionPick, type Pick } from './points';
 
 /** resultCSV renders any result as CSV for its analysis type. */
@@ -15,7 +15,7 @@ export function resultCSV(def: Definition, result: AnyResult): string {
   switch (def.type) {
     case 'funnel': return funnelCSV(result as FunnelResult, optionalIndex(def));
     case 'retention': return isUsage(result as RetentionResult) ? usageCSV(result as RetentionResult) : retentionCSV(result as RetentionResult);
-    default: return toCSV(result as Result);
+    default: return toCSV(named(def, result) as Result);
   }
 }
 
@@ -64,13 +64,21 @@ export function pickFor(def: Definition, result: AnyResult, viz: Viz, c: ChartCl
   return null;
 }
 
-export function ResultView({ def, result, viz, height = 360, table = true, onPoint, onPick }: {
+/** named gives a sessions result's series the measure's name instead of its key. */
+function named(def: Definition, result: AnyResult): AnyResult {
+  if (def.type !== 'sessions') return result;
+  const r = result as Result;
+  return { ...r, series: r.series.map((s) => ({ ...s, label: sessionsLabel(def, s.label) })) };
+}
+
+export function ResultView({ def, result: raw, viz, height = 360, table = true, onPoint, onPick }: {
   def: Definition; result: AnyResult; viz: Viz; height?: number; table?: boolean;
   /** onPoint, when set, makes segmentation data points and table cells clickable. */
   onPoint?: (p: PointClick) => void;
   /** onPick, when set, makes funnel bars, retention cells and their table cells clickable. */
   onPick?: (p: Pick) => void;
 }) {
+  const result = useMemo(() => named(def, raw), [def, raw]);
   const option = useMemo(() => chartOption(def, result, viz), [def, result, viz]);
   const onClick = onPoint && def.type === 'segmentation' ? (c: ChartClick) => {
     const p = clickedPoint(def, result, viz, c);

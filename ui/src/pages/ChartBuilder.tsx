@@ -3,11 +3,11 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, ApiError } from '../api/client';
 import type {
-  AnalysisType, AnyPoint, Definition, FunnelDef, SavedChart, Interval, Metric, RetentionDef, Segment, SegmentationDef, SessionMetric, SessionsDef,
+  AnalysisType, AnyPoint, Definition, FunnelDef, SavedChart, Interval, Metric, RetentionDef, Segment, SegmentationDef, SessionFilter, SessionMetric, SessionsDef,
   StepSpec, Viz,
 } from '../api/types';
 import { EventRow, FilterRow, PropertyPicker, RangePicker } from '../builder/pickers';
-import { cleanDefinition, letter, missing } from '../builder/definition';
+import { cleanDefinition, isEventMetric, letter, missing, sessionMetrics } from '../builder/definition';
 import { ResultView, resultCSV, type PointClick } from '../charts/ResultView';
 import { PointUsersPanel, pointFor, segmentationPick } from '../charts/PointUsers';
 import type { Pick } from '../charts/points';
@@ -111,10 +111,8 @@ function Builder({ pid, chartId, saved }: { pid: number; chartId: number; saved?
           {def.type === 'segmentation' && <SegmentationForm pid={pid} def={def} onChange={setDef} />}
           {def.type === 'funnel' && <FunnelForm pid={pid} def={def} onChange={setDef} />}
           {def.type === 'retention' && <RetentionForm pid={pid} def={def} onChange={setDef} />}
-          {def.type === 'sessions' && <SessionsForm def={def} onChange={setDef} />}
-          {def.type !== 'sessions' && (
-            <SegmentsForm pid={pid} segments={def.segments ?? []} onChange={(segments) => setDef({ ...def, segments } as Definition)} />
-          )}
+          {def.type === 'sessions' && <SessionsForm pid={pid} def={def} onChange={setDef} />}
+          <SegmentsForm pid={pid} segments={def.segments ?? []} onChange={(segments) => setDef({ ...def, segments } as Definition)} />
           <RangePicker value={def.range} timeZone={project?.time_zone} onChange={(range) => setDef({ ...def, range } as Definition)} />
           <label>Interval
             <select value={def.interval ?? 'day'} onChange={(e) => setDef({ ...def, interval: e.target.value as Interval } as Definition)}>
@@ -345,20 +343,82 @@ function RetentionForm({ pid, def, onChange }: { pid: number; def: RetentionDef;
   );
 }
 
-const sessionMetrics: { key: SessionMetric; label: string }[] = [
-  { key: 'average', label: 'Average length' }, { key: 'length', label: 'Length distribution' }, { key: 'total', label: 'Total sessions' },
-  { key: 'per_user', label: 'Sessions per user' }, { key: 'time_per_user', label: 'Time spent per user' }, { key: 'time_spent', label: 'Time spent' },
+
+const sessionFilterKinds: { type: SessionFilter['type']; label: string }[] = [
+  { type: 'contains', label: 'Contains event' }, { type: 'duration', label: 'Duration' },
+  { type: 'first', label: 'First event' }, { type: 'last', label: 'Last event' },
 ];
 
-function SessionsForm({ def, onChange }: { def: SessionsDef; onChange: (d: Definition) => void }) {
+function SessionsForm({ pid, def, onChange }: { pid: number; def: SessionsDef; onChange: (d: Definition) => void }) {
+  const filters = def.filters ?? [];
+  const setFilter = (i: number, f: SessionFilter) => onChange({ ...def, filters: filters.map((x, j) => (j === i ? f : x)) });
+  const removeFilter = (i: number) => onChange({ ...def, filters: filters.filter((_, j) => j !== i) });
+  const seconds = (ms?: number) => (ms ? String(ms / 1000) : '');
   return (
-    <fieldset>
-      <legend>Sessions</legend>
-      <select aria-label="Session measure" value={def.metric} onChange={(e) => onChange({ ...def, metric: e.target.value as SessionMetric })}>
-        {sessionMetrics.map((m) => <option key={m.key} value={m.key}>{m.label}</option>)}
-      </select>
-    </fieldset>
+    <>
+      <fieldset>
+        <legend>Sessions</legend>
+        <select aria-label="Session measure" value={def.metric} onChange={(e) => {
+          const metric = e.target.value as SessionMetric;
+          onChange({ ...def, metric, event: isEventMetric(metric) ? def.event ?? { event_type: '_active' } : undefined });
+        }}>
+          {sessionMetrics.map((m) => <option key={m.key} value={m.key}>{m.label}</option>)}
+        </select>
+        {isEventMetric(def.metric) && def.event && (
+          <StepRow pid={pid} letter="E" noun="Counted event" value={def.event} onChange={(e) => onChange({ ...def, event: e })} />
+        )}
+      </fieldset>
+      <fieldset>
+        <legend>Only sessions that</legend>
+        {filters.length === 0 && <p className="muted small">All sessions. Keep those that contain an event, last a while, or start or end a certain way.</p>}
+        {filters.map((f, i) => (
+          <div className="segment" key={i}>
+            <div className="event-head">
+              <strong className="small">{sessionFilterKinds.find((k) => k.type === f.type)?.label}</strong>
+              <span className="spacer" />
+              <button type="button" className="icon" aria-label={`Remove session filter ${i + 1}`} onClick={() => removeFilter(i)}>×</button>
+            </div>
+            {f.type === 'contains' && f.event && (
+              <>
+                <StepRow pid={pid} letter="C" noun="Contained event" value={f.event} onChange={(e) => setFilter(i, { ...f, event: { ...f.event, event_type: e.event_type, filters: e.filters } })} />
+                <div className="inline">
+                  <select aria-label={`Session filter ${i + 1} count operator`} value={f.event.op ?? '>='} onChange={(e) => setFilter(i, { ...f, event: { ...f.event!, op: e.target.value } })}>
+                    {['>=', '>', '=', '<', '<=', '!='].map((o) => <option key={o} value={o}>{o}</option>)}
+                  </select>
+                  <input type="number" min={0} aria-label={`Session filter ${i + 1} count`} value={f.event.count ?? 1} onChange={(e) => setFilter(i, { ...f, event: { ...f.event!, count: Number(e.target.value) } })} />
+                  <span className="small muted">times</span>
+                </div>
+              </>
+            )}
+            {f.type === 'duration' && (
+              <div className="inline">
+                <label>At least <input type="number" min={0} aria-label={`Session filter ${i + 1} minimum seconds`} value={seconds(f.min_ms)} placeholder="0"
+                  onChange={(e) => setFilter(i, { ...f, min_ms: Math.round(Number(e.target.value) * 1000) || undefined })} /> s</label>
+                <label>under <input type="number" min={0} aria-label={`Session filter ${i + 1} maximum seconds`} value={seconds(f.max_ms)} placeholder="any"
+                  onChange={(e) => setFilter(i, { ...f, max_ms: Math.round(Number(e.target.value) * 1000) || undefined })} /> s</label>
+              </div>
+            )}
+            {(f.type === 'first' || f.type === 'last') && f.filter && (
+              <FilterRow pid={pid} value={f.filter} label={`Session filter ${i + 1}`} onChange={(nf) => setFilter(i, { ...f, filter: nf })} onRemove={() => removeFilter(i)} />
+            )}
+          </div>
+        ))}
+        <div className="inline wrap">
+          {sessionFilterKinds.map((k) => (
+            <button key={k.type} type="button" className="link" onClick={() => onChange({ ...def, filters: [...filters, newSessionFilter(k.type)] })}>+ {k.label}</button>
+          ))}
+        </div>
+      </fieldset>
+    </>
   );
+}
+
+function newSessionFilter(type: SessionFilter['type']): SessionFilter {
+  switch (type) {
+    case 'contains': return { type, event: { event_type: '', op: '>=', count: 1 } };
+    case 'duration': return { type, min_ms: 60_000 };
+    default: return { type, filter: { type: 'event', key: '', op: 'is', values: [] } };
+  }
 }
 
 function SegmentsForm({ pid, segments, onChange }: { pid: number; segments: Segment[]; onChange: (s: Segment[]) => void }) {
