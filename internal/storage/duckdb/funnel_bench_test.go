@@ -125,6 +125,9 @@ func BenchmarkFunnelEngine(b *testing.B) {
 		{"retention-30d-nday", retention(fmt.Sprintf(`{"type":"retention","version":1,"start":{"event_type":"_active"},"return":[{"event_type":"_active"}],"range":{"start":%q,"end":%q}}`, d(29), end))},
 		{"sessions-average-90d", sessions(fmt.Sprintf(`{"type":"sessions","version":1,"metric":"average","range":{"start":%q,"end":%q}}`, d(89), end))},
 		{"sessions-length-90d", sessions(fmt.Sprintf(`{"type":"sessions","version":1,"metric":"length","range":{"start":%q,"end":%q}}`, d(89), end))},
+		// The events pass: sessions that contain a song played, and songs per session.
+		{"sessions-contains-90d", sessions(fmt.Sprintf(`{"type":"sessions","version":1,"metric":"average","filters":[{"type":"contains","event":{"event_type":"Play Song"}}],"range":{"start":%q,"end":%q}}`, d(89), end))},
+		{"sessions-events-90d", sessions(fmt.Sprintf(`{"type":"sessions","version":1,"metric":"event_average","event":{"event_type":"Play Song"},"range":{"start":%q,"end":%q}}`, d(89), end))},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) { medianRuns(b, c.run) })
