@@ -4,6 +4,7 @@ import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-qu
 import { BrowserRouter } from 'react-router-dom';
 import { ApiError } from './api/client';
 import { App } from './App';
+import { prefetchDashboard } from './pages/Dashboards';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -25,6 +26,10 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// A dashboard's queries start now, while the rest of the app renders.
+const dash = /^\/projects\/(\d+)\/dashboards\/(\d+)\/?$/.exec(location.pathname);
+if (dash) prefetchDashboard(queryClient, Number(dash[1]), Number(dash[2]), location.search).catch(() => undefined);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api } from '../api/client';
-import type { Dashboard, DashboardItem, Range, SavedChart } from '../api/types';
+import type { Dashboard, DashboardItem, Definition, Range, SavedChart } from '../api/types';
 import { RangePicker } from '../builder/pickers';
 import { cleanDefinition } from '../builder/definition';
 import { ResultView, resultCSV } from '../charts/ResultView';
@@ -165,10 +165,41 @@ export function DashboardPage() {
   );
 }
 
+/** tileDefinition is what a dashboard tile runs: its chart's definition with the dashboard's range override. */
+function tileDefinition(chart: SavedChart, override: Range | null): Definition {
+  return cleanDefinition(withRange(chart.definition, override));
+}
+
+/** tileKey is the query key of a tile's result (shared with the chart builder's cache). */
+function tileKey(pid: number, def: Definition | null) {
+  return ['query', pid, def?.type, JSON.stringify(def)];
+}
+
+/**
+ * prefetchDashboard starts a dashboard's chart list and every tile's
+ * query as soon as the app's script runs (main.tsx), instead of after the
+ * session, the layout and the page have rendered: the queries are most of
+ * a dashboard's time. Failures are left to the page's own requests.
+ */
+export async function prefetchDashboard(qc: QueryClient, pid: number, did: number, search: string): Promise<void> {
+  const [d, cs] = await Promise.all([
+    qc.fetchQuery({ queryKey: ['dashboard', pid, did], queryFn: () => api.dashboard(pid, did) }),
+    qc.fetchQuery({ queryKey: ['charts', pid], queryFn: () => api.charts(pid) }),
+  ]);
+  const override = decodeRange(new URLSearchParams(search).toString());
+  const byId = new Map(cs.items.map((c) => [c.id, c]));
+  for (const it of d.items) {
+    const chart = byId.get(it.chart_id);
+    if (!chart) continue;
+    const def = tileDefinition(chart, override);
+    void qc.prefetchQuery({ queryKey: tileKey(pid, def), queryFn: () => api.query(pid, def), staleTime: 60_000 });
+  }
+}
+
 function Tile({ pid, chart, loading, height, override }: { pid: number; chart?: SavedChart; loading: boolean; height: number; override: Range | null }) {
-  const def = chart ? cleanDefinition(withRange(chart.definition, override)) : null;
+  const def = chart ? tileDefinition(chart, override) : null;
   const [q] = useQueries({
-    queries: [{ queryKey: ['query', pid, def?.type, JSON.stringify(def)], queryFn: () => api.query(pid, def!), enabled: def !== null, staleTime: 60_000 }],
+    queries: [{ queryKey: tileKey(pid, def), queryFn: () => api.query(pid, def!), enabled: def !== null, staleTime: 60_000 }],
   });
   if (!chart) return loading ? <Spinner /> : <div className="muted">This chart was deleted.</div>;
   const viz = chart.options.viz ?? 'line';
