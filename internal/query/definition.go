@@ -221,13 +221,8 @@ func (s *Segmentation) Validate() error {
 	if !s.Interval.valid() {
 		return fieldErr("interval", "unknown interval %q (realtime, hour, day, week, month, quarter)", s.Interval)
 	}
-	if len(s.Segments) > maxSegments {
-		return fieldErr("segments", "at most %d segments, got %d", maxSegments, len(s.Segments))
-	}
-	for i := range s.Segments {
-		if err := s.Segments[i].validate(); err != nil {
-			return prefixed(fmt.Sprintf("segments[%d]", i), err)
-		}
+	if err := validateSegments(s.Segments); err != nil {
+		return err
 	}
 	if s.GroupLimit == 0 {
 		s.GroupLimit = 100
@@ -327,6 +322,20 @@ func (e *EventSpec) validate(m Metric) error {
 		}
 	} else if m.needsProperty() {
 		return fieldErr("property", "metric %q needs a numeric property", m)
+	}
+	return nil
+}
+
+// validateSegments checks a chart's segments (at most maxSegments) and
+// fills in their defaults.
+func validateSegments(segs []Segment) error {
+	if len(segs) > maxSegments {
+		return fieldErr("segments", "at most %d segments, got %d", maxSegments, len(segs))
+	}
+	for i := range segs {
+		if err := segs[i].validate(); err != nil {
+			return prefixed(fmt.Sprintf("segments[%d]", i), err)
+		}
 	}
 	return nil
 }

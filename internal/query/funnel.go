@@ -201,13 +201,8 @@ func (f *Funnel) Validate() error {
 	default:
 		return fieldErr("interval", "unknown interval %q (hour, day, week or month)", f.Interval)
 	}
-	if len(f.Segments) > maxSegments {
-		return fieldErr("segments", "at most %d segments, got %d", maxSegments, len(f.Segments))
-	}
-	for i := range f.Segments {
-		if err := f.Segments[i].validate(); err != nil {
-			return prefixed(fmt.Sprintf("segments[%d]", i), err)
-		}
+	if err := validateSegments(f.Segments); err != nil {
+		return err
 	}
 	switch f.NewUsers {
 	case "", "any_day", "first_day":

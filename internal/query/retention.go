@@ -167,13 +167,8 @@ func (r *Retention) Validate() error {
 			return fieldErr("brackets", "intervals up to %d", maxRetentionIntervals-1)
 		}
 	}
-	if len(r.Segments) > maxSegments {
-		return fieldErr("segments", "at most %d segments, got %d", maxSegments, len(r.Segments))
-	}
-	for i := range r.Segments {
-		if err := r.Segments[i].validate(); err != nil {
-			return prefixed(fmt.Sprintf("segments[%d]", i), err)
-		}
+	if err := validateSegments(r.Segments); err != nil {
+		return err
 	}
 	if r.GroupBy != nil {
 		if err := r.GroupBy.validate(); err != nil {

@@ -167,13 +167,8 @@ func (s *Sessions) Validate() error {
 	default:
 		return fieldErr("metric", "unknown metric %q (length, average, per_user, time_per_user, total, time_spent, event_average, event_total, event_distribution)", s.Metric)
 	}
-	if len(s.Segments) > maxSegments {
-		return fieldErr("segments", "at most %d segments, got %d", maxSegments, len(s.Segments))
-	}
-	for i := range s.Segments {
-		if err := s.Segments[i].validate(); err != nil {
-			return prefixed(fmt.Sprintf("segments[%d]", i), err)
-		}
+	if err := validateSegments(s.Segments); err != nil {
+		return err
 	}
 	if len(s.Filters) > maxSessionFilters {
 		return fieldErr("filters", "at most %d session filters, got %d", maxSessionFilters, len(s.Filters))
