@@ -26,6 +26,29 @@ run env CREST_BIN="$bin" go test -tags e2e -run '^$' -bench '^BenchmarkIngestBat
 
 if [ "${BENCH_QUERIES:-1}" != 0 ]; then
   echo "== analyses over 10M demo events ==" | tee -a "$out"
-  run env CREST_BIN="$bin" go test -tags e2e -run '^$' -bench '^Benchmark(Query|Funnel|Retention|Sessions)' -benchtime 1x -timeout 120m ./e2e
+  run env CREST_BIN="$bin" go test -tags e2e -run '^$' -bench '^Benchmark(Query|Funnel|Retention|Sessions)' -benchtime 5x -timeout 120m ./e2e
+
+  # The same data on the engine alone: the funnel kernel against plain SQL
+  # (one case per process, for each one's peak RSS), and hot property
+  # columns against JSON. The e2e benchmarks above leave the loaded data here.
+  cache=${TMPDIR:-/tmp}/crest-querybench-v2-10000000-seed1
+  if [ -f "$cache/events.duckdb" ]; then
+    echo "== engine alone over the same 10M events ==" | tee -a "$out"
+    work=$(mktemp -d)
+    cp "$cache"/events.duckdb* "$work"/
+    go test -c -o "$work/duckdb.test" ./internal/storage/duckdb
+    for c in funnel-3-step-1d-90d funnel-3-step-1d-90d-sql funnel-3-step-1d-90d-grouped retention-30d-nday \
+      sessions-average-90d sessions-length-90d sessions-contains-90d sessions-events-90d; do
+      run env CREST_FUNNEL_BENCH_DB="$work/events.duckdb" "$work/duckdb.test" -test.run '^$' \
+        -test.bench "BenchmarkFunnelEngine/$c\$" -test.benchtime 5x
+    done
+    run env CREST_FUNNEL_BENCH_DB="$work/events.duckdb" "$work/duckdb.test" -test.run '^$' -test.bench BenchmarkQuerySQL -test.benchtime 7x
+    rm -rf "$work"
+    # A dashboard of six charts in Chromium (when the machine has it).
+    if command -v chromium >/dev/null 2>&1 && [ -d ui/node_modules ]; then
+      echo "== dashboard of six charts over the same events ==" | tee -a "$out"
+      run env CREST_BIN="$bin" CREST_PERF_DATA="$cache" RUNS=9 bash -c 'cd ui && node e2e/dashboard-perf.mjs'
+    fi
+  fi
 fi
 echo "results in $out"
