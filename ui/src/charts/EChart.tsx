@@ -46,7 +46,17 @@ export function EChart({ option, height = 360, label, onClick }: {
       const hit = nearestPoint(c, ev.offsetX, ev.offsetY);
       if (hit) click.current(hit);
     });
-    const ro = new ResizeObserver(() => c.resize());
+    // A ResizeObserver reports every element once when it starts
+    // observing: resizing then would draw each chart twice. Only a real
+    // change of size redraws.
+    let w = el.current.clientWidth, h = el.current.clientHeight;
+    const ro = new ResizeObserver(([e]) => {
+      const { width, height } = e.contentRect;
+      if (Math.round(width) === Math.round(w) && Math.round(height) === Math.round(h)) return;
+      w = width;
+      h = height;
+      c.resize();
+    });
     ro.observe(el.current);
     return () => {
       ro.disconnect();
