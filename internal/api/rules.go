@@ -33,15 +33,28 @@ func ProjectRole(min meta.Role) Rule { return Rule("project:" + string(min)) }
 // organisation in which the caller has at least role min.
 func OrgRole(min meta.Role) Rule { return Rule("org:" + string(min)) }
 
+// PageProject returns the rule for web pages under a {project} path: the
+// page is served to everyone (the app sends the signed-out to log in),
+// and its handler sees the project (ProjectFrom) only when the caller's
+// session may access it with at least role min, so the page can do more
+// for a member (start a dashboard's queries) and nothing for others.
+func PageProject(min meta.Role) Rule { return Rule("page:" + string(min)) }
+
 // role returns the scope ("project" or "org") and minimum role of a
-// role-based rule.
+// role-based rule, and whether it is a page rule (which never fails).
 func (r Rule) role() (scope string, min meta.Role, ok bool) {
 	scope, role, found := strings.Cut(string(r), ":")
+	if scope == "page" {
+		scope = "project"
+	}
 	if !found || (scope != "project" && scope != "org") || !meta.Role(role).Valid() {
 		return "", "", false
 	}
 	return scope, meta.Role(role), true
 }
+
+// page reports whether r is a PageProject rule.
+func (r Rule) page() bool { return strings.HasPrefix(string(r), "page:") }
 
 // check reports whether the rule is valid for a route path.
 func (r Rule) check(path string) error {

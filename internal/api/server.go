@@ -160,6 +160,19 @@ func remoteHost(r *http.Request) string {
 func (s *Server) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.authorize(r, rt.Rule); err != nil {
+			if rt.Rule.page() {
+				// A page is served all the same, as to a stranger; only a
+				// failure of Crest's own is kept for the access log.
+				if st := stateFrom(r.Context()); st != nil {
+					*st = state{}
+					var ae *Error
+					if !errors.As(err, &ae) && !errors.Is(err, auth.ErrUnauthenticated) {
+						st.err = err
+					}
+				}
+				rt.Handler.ServeHTTP(w, r)
+				return
+			}
 			if rt.Rule == Basic {
 				w.Header().Set("WWW-Authenticate", `Basic realm="crest"`)
 			}
