@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -160,15 +161,23 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout 
 	// The read APIs, the web app's own endpoints and the web app itself
 	// (its "/" route matches every path no other route takes, except
 	// /api/ paths, which stay JSON 404s).
-	routes = append(routes, analytics.Routes(analytics.Deps{Engine: query.NewEngine(store, dialect), Logger: logger, Limits: analytics.Limits{
+	reads := analytics.New(analytics.Deps{Engine: query.NewEngine(store, dialect), Logger: logger, Limits: analytics.Limits{
 		Concurrent: cfg.API2Concurrent, UserConcurrent: cfg.API2UserConcurrent, UserPerHour: cfg.API2UserPerHour,
 		CostPer5Min: cfg.API2CostPer5Min, CostPerHour: cfg.API2CostPerHour,
-	}, MaxAnalyses: cfg.QueryConcurrency})...)
-	routes = append(routes, webapp.Routes(webapp.Deps{Meta: metaStore, Querier: store, Dialect: dialect, Logger: logger})...)
+	}, MaxAnalyses: cfg.QueryConcurrency})
+	routes = append(routes, reads.Routes()...)
 	webApp, err := web.New(web.Options{Version: version, HTTPS: cfg.SecureCookies})
 	if err != nil {
 		return err
 	}
+	routes = append(routes, webapp.Routes(webapp.Deps{
+		Meta: metaStore, Querier: store, Dialect: dialect, Logger: logger,
+		// A dashboard's link starts its charts as the page is sent.
+		Page: webApp,
+		Prefetch: func(p meta.Project, defs []json.RawMessage) int {
+			return reads.Prefetch(query.Project{ID: p.ID, TimeZone: p.TimeZone}, defs)
+		},
+	})...)
 	routes = append(routes, api.Route{Path: "/", Rule: api.Public, Handler: webApp})
 	routes = append(routes, merges.Routes(merges.Deps{
 		Merger: pipelineMerger{pipe, sink}, Audit: metaStore,

@@ -441,8 +441,18 @@ step('a viewer can look but not edit, and the API refuses', async () => {
   assert.equal(await settles(p.getByTestId('result-table').getByRole('rowheader', { name: /Any Active Event/ }), 0), 0);
   assert.equal(await p.getByRole('button', { name: /Save/ }).count(), 0);
   await shot('18-viewer-chart', p);
-  await p.goto(new URL(state.dashboardUrl).pathname);
-  await p.getByTestId('dashboard-tile').first().waitFor();
+  // Opening the link starts the charts on the server as the page is sent:
+  // every tile's query takes that result (the server's copy of the tile
+  // definitions, range override included, matches the app's).
+  const answers = [];
+  const onAnswer = (r) => { if (r.url().endsWith('/query')) answers.push(r); };
+  p.on('response', onAnswer);
+  await p.goto(new URL(state.dashboardUrl).pathname + new URL(state.dashboardUrl).search);
+  for (let i = 0; i < 3; i++) await p.getByTestId('dashboard-tile').nth(i).getByTestId('echart').waitFor();
+  p.off('response', onAnswer);
+  // Two tiles draw the same definition (line and bars): one query.
+  assert.equal(answers.length, 2, 'one query per distinct tile definition');
+  for (const r of answers) assert.equal(r.headers()['x-crest-prefetched'], 'true', 'tile query answered from the prefetch');
   assert.equal(await p.getByRole('button', { name: 'Edit dashboard' }).count(), 0);
   await p.goto(`/projects/${state.pid}/charts`);
   await p.getByRole('link', { name: 'Plays by platform' }).waitFor();

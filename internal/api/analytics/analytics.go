@@ -37,16 +37,22 @@ type Deps struct {
 // nativePrefix is the native API's project path.
 const nativePrefix = "/api/v1/projects/{project}"
 
-// Routes returns the analytics routes: native ones with the project
-// viewer rule, /api/2 ones with HTTP Basic (API key and secret key).
-func Routes(d Deps) []api.Route {
+// Service is the analytics API: its routes and the prefetching of
+// dashboards (prefetch.go).
+type Service struct {
+	h      *handlers
+	routes []api.Route
+}
+
+// New builds the service.
+func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &handlers{d: d, project: api.ProjectFrom}
+	h := &handlers{d: d, project: api.ProjectFrom, gate: newGate(d.MaxAnalyses), flights: newFlights()}
 	viewer := api.ProjectRole(meta.RoleViewer)
 	const p = nativePrefix
-	return newLimiter(d.Limits, d.Now, h.project).limitRoutes(newGate(d.MaxAnalyses).gateRoutes(append(h.analysisRoutes(), []api.Route{
+	routes := newLimiter(d.Limits, d.Now, h.project).limitRoutes(h.gate.gateRoutes(append(h.analysisRoutes(), []api.Route{
 		{Method: "POST", Path: p + "/query", Rule: viewer, Handler: h.wrap(h.query)},
 		{Method: "POST", Path: p + "/query/users", Rule: viewer, Handler: h.wrap(h.pointUsers)},
 		{Method: "GET", Path: p + "/events", Rule: viewer, Handler: h.wrap(h.events)},
@@ -62,12 +68,24 @@ func Routes(d Deps) []api.Route {
 		{Method: "GET", Path: "/api/2/usersearch", Rule: api.Basic, Handler: h.wrap(h.ampUserSearch)},
 		{Method: "GET", Path: "/api/2/useractivity", Rule: api.Basic, Handler: h.wrap(h.ampUserActivity)},
 	}...)))
+	return &Service{h: h, routes: routes}
 }
+
+// Routes returns the analytics routes: native ones with the project
+// viewer rule, /api/2 ones with HTTP Basic (API key and secret key).
+func (s *Service) Routes() []api.Route { return s.routes }
+
+// Routes returns the routes of New(d).
+func Routes(d Deps) []api.Route { return New(d).Routes() }
 
 type handlers struct {
 	d Deps
 	// project returns the request's project (api.ProjectFrom; a test seam).
 	project func(context.Context) (meta.Project, bool)
+	// gate bounds the analyses running at once (gate.go).
+	gate gate
+	// flights are the prefetched analyses (prefetch.go).
+	flights *flights
 }
 
 // wrap adapts a handler returning (response, error) and maps the
@@ -84,6 +102,10 @@ func (h *handlers) wrap(fn func(r *http.Request, p query.Project) (any, error)) 
 		if err != nil {
 			api.WriteError(w, r, mapError(err))
 			return
+		}
+		if pf, ok := v.(prefetched); ok {
+			w.Header().Set("X-Crest-Prefetched", "true")
+			v = pf.v
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")

@@ -36,6 +36,7 @@ func testHandlers(t *testing.T) *handlers {
 			Now:    func() time.Time { return time.Date(2024, 1, 10, 0, 0, 0, 0, time.UTC) },
 		},
 		project: func(context.Context) (meta.Project, bool) { return meta.Project{ID: 1, TimeZone: "UTC"}, true },
+		flights: newFlights(),
 	}
 }
 

@@ -1,7 +1,9 @@
 package analytics
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,34 +33,66 @@ type analysisResponse struct {
 	Result     any `json:"result"`
 }
 
-// analysis runs a funnel, retention or sessions definition posted to
-// .../query; ok is false for other types.
-func (h *handlers) analysis(r *http.Request, p query.Project, body []byte) (v any, ok bool, err error) {
-	ctx, now := r.Context(), h.d.Now()
+// analysis is a parsed definition posted to .../query, ready to run.
+type analysis struct {
+	// key identifies the definition as parsed (defaults filled in): two
+	// posts with the same key compute the same result at the same time.
+	key string
+	run func(ctx context.Context, now time.Time) (any, error)
+}
+
+// prepare parses a definition of any analysis type for project p.
+func (h *handlers) prepare(p query.Project, body []byte) (analysis, error) {
+	var (
+		def any
+		run func(ctx context.Context, now time.Time) (any, error)
+	)
 	switch query.AnalysisType(body) {
 	case query.TypeFunnel:
 		f, err := query.ParseFunnel(body)
 		if err != nil {
-			return nil, true, err
+			return analysis{}, err
 		}
-		res, err := h.d.Engine.Funnel(ctx, p, f, now)
-		return analysisResponse{f, res}, true, err
+		def, run = f, func(ctx context.Context, now time.Time) (any, error) {
+			res, err := h.d.Engine.Funnel(ctx, p, f, now)
+			return analysisResponse{f, res}, err
+		}
 	case query.TypeRetention:
 		rd, err := query.ParseRetention(body)
 		if err != nil {
-			return nil, true, err
+			return analysis{}, err
 		}
-		res, err := h.d.Engine.Retention(ctx, p, rd, now)
-		return analysisResponse{rd, res}, true, err
+		def, run = rd, func(ctx context.Context, now time.Time) (any, error) {
+			res, err := h.d.Engine.Retention(ctx, p, rd, now)
+			return analysisResponse{rd, res}, err
+		}
 	case query.TypeSessions:
 		sd, err := query.ParseSessions(body)
 		if err != nil {
-			return nil, true, err
+			return analysis{}, err
 		}
-		res, err := h.d.Engine.Sessions(ctx, p, sd, now)
-		return analysisResponse{sd, res}, true, err
+		def, run = sd, func(ctx context.Context, now time.Time) (any, error) {
+			res, err := h.d.Engine.Sessions(ctx, p, sd, now)
+			return analysisResponse{sd, res}, err
+		}
+	default:
+		s, err := query.ParseSegmentation(body)
+		if err != nil {
+			return analysis{}, err
+		}
+		def, run = s, func(ctx context.Context, now time.Time) (any, error) {
+			res, err := h.d.Engine.Segmentation(ctx, p, s, now)
+			if err != nil {
+				return nil, err
+			}
+			return queryResponse{Definition: s, Result: res}, nil
+		}
 	}
-	return nil, false, nil
+	b, err := json.Marshal(def)
+	if err != nil {
+		return analysis{}, fmt.Errorf("analytics: key of a definition: %w", err)
+	}
+	return analysis{key: strconv.FormatInt(p.ID, 10) + " " + p.TimeZone + " " + string(b), run: run}, nil
 }
 
 // ampFunnelDef translates the parameters of /api/2/funnels.

@@ -24,7 +24,7 @@ func TestGate(t *testing.T) {
 	}
 	rs := newGate(1).gateRoutes([]api.Route{
 		{Path: "/api/2/funnels", Handler: block("funnels")},
-		{Path: nativePrefix + "/query", Handler: block("query")},
+		{Path: "/api/2/retention", Handler: block("query")},
 		{Path: nativePrefix + "/events", Handler: block("events")},
 	})
 	serve := func(i int, ctx context.Context) chan struct{} {

@@ -28,18 +28,24 @@ func (h *handlers) query(r *http.Request, p query.Project) (any, error) {
 	if len(body) > maxDefinition {
 		return nil, api.BadRequest("definition larger than %d bytes", maxDefinition)
 	}
-	if v, ok, err := h.analysis(r, p, body); ok {
-		return v, err
-	}
-	s, err := query.ParseSegmentation(body)
+	a, err := h.prepare(p, body)
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.d.Engine.Segmentation(r.Context(), p, s, h.d.Now())
-	if err != nil {
+	// A dashboard page started this chart when it was requested
+	// (prefetch.go): take its result.
+	if f := h.flights.claim(a.key); f != nil {
+		v, err := f.wait(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		return prefetched{v}, nil
+	}
+	if err := h.gate.acquire(r.Context()); err != nil {
 		return nil, err
 	}
-	return queryResponse{Definition: s, Result: res}, nil
+	defer h.gate.release()
+	return a.run(r.Context(), h.d.Now())
 }
 
 // since reads the days parameter (default 30) as a UTC ms lower bound.

@@ -26,6 +26,11 @@ type Deps struct {
 	Querier query.Querier
 	Dialect query.Dialect
 	Logger  *slog.Logger
+	// Page serves the web app itself. With Prefetch, a dashboard's link
+	// starts its charts' analyses as the page is sent (page.go); without
+	// Page, no page route is added.
+	Page     http.Handler
+	Prefetch func(p meta.Project, defs []json.RawMessage) int
 }
 
 // Routes returns the web app's routes.
@@ -33,7 +38,12 @@ func Routes(d Deps) []api.Route {
 	h := &handlers{d: d, project: api.ProjectFrom, account: api.AccountFrom}
 	viewer, member := api.ProjectRole(meta.RoleViewer), api.ProjectRole(meta.RoleMember)
 	const p = "/api/v1/projects/{project}"
-	return []api.Route{
+	var pages []api.Route
+	if d.Page != nil && d.Prefetch != nil {
+		pages = append(pages, api.Route{Method: "GET", Path: "/projects/{project}/dashboards/{dashboard}",
+			Rule: api.PageProject(meta.RoleViewer), Handler: http.HandlerFunc(h.dashboardPage)})
+	}
+	return append(pages, []api.Route{
 		{Method: "GET", Path: p + "/live", Rule: viewer, Handler: h.wrap(h.live)},
 
 		{Method: "GET", Path: p + "/charts", Rule: viewer, Handler: h.wrap(h.listCharts)},
@@ -47,7 +57,7 @@ func Routes(d Deps) []api.Route {
 		{Method: "GET", Path: p + "/dashboards/{dashboard}", Rule: viewer, Handler: h.wrap(h.getDashboard)},
 		{Method: "PUT", Path: p + "/dashboards/{dashboard}", Rule: member, Handler: h.wrap(h.updateDashboard)},
 		{Method: "DELETE", Path: p + "/dashboards/{dashboard}", Rule: member, Handler: h.wrap(h.deleteDashboard)},
-	}
+	}...)
 }
 
 type handlers struct {

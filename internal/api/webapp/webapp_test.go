@@ -72,6 +72,7 @@ func (c *client) do(method, path string, body, out any) int {
 
 type fixture struct {
 	srv           *httptest.Server
+	prefetched    chan prefetchCall // calls of Deps.Prefetch
 	admin, viewer *client
 	project, org  int64
 	events        *sql.DB
@@ -103,14 +104,21 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	prefetched := make(chan prefetchCall, 10)
 	s, err := api.New(api.Deps{
 		Meta: st, Logger: logger, PasswordParams: auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
-		ExtraRoutes: Routes(Deps{Meta: st, Querier: evdb, Dialect: query.DuckDB{}, Logger: logger}),
+		ExtraRoutes: append(Routes(Deps{Meta: st, Querier: evdb, Dialect: query.DuckDB{}, Logger: logger,
+			Page: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "the app") }),
+			Prefetch: func(p meta.Project, defs []json.RawMessage) int {
+				prefetched <- prefetchCall{p.ID, defs}
+				return len(defs)
+			},
+		}), api.Route{Path: "/", Rule: api.Public, Handler: http.NotFoundHandler()}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{srv: httptest.NewServer(s.Handler()), events: evdb}
+	f := &fixture{srv: httptest.NewServer(s.Handler()), events: evdb, prefetched: prefetched}
 	t.Cleanup(f.srv.Close)
 	f.admin = newClient(t, f.srv.URL)
 	var setup struct {
