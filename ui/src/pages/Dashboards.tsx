@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { type QueryClient, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api } from '../api/client';
@@ -61,7 +61,10 @@ export function DashboardPage() {
   const qc = useQueryClient();
   const nav = useNavigate();
   const [params, setParams] = useSearchParams();
-  const override = decodeRange(params.toString());
+  // Stable while the link's range stays: tiles redraw only when their
+  // definition or result changes, not on every render of the page.
+  const rangeParam = params.get('range');
+  const override = useMemo(() => decodeRange(rangeParam ? new URLSearchParams({ range: rangeParam }).toString() : ''), [rangeParam]);
   const dash = useQuery({ queryKey: ['dashboard', pid, did], queryFn: () => api.dashboard(pid, did) });
   const charts = useQuery({ queryKey: ['charts', pid], queryFn: () => api.charts(pid) });
   const [editing, setEditing] = useState(false);
@@ -197,7 +200,7 @@ export async function prefetchDashboard(qc: QueryClient, pid: number, did: numbe
 }
 
 function Tile({ pid, chart, loading, height, override }: { pid: number; chart?: SavedChart; loading: boolean; height: number; override: Range | null }) {
-  const def = chart ? tileDefinition(chart, override) : null;
+  const def = useMemo(() => (chart ? tileDefinition(chart, override) : null), [chart, override]);
   const [q] = useQueries({
     queries: [{ queryKey: tileKey(pid, def), queryFn: () => api.query(pid, def!), enabled: def !== null, staleTime: 60_000 }],
   });
