@@ -201,6 +201,11 @@ func (r *run) query(ctx context.Context, q string, lead, ngroups, tail int, fn f
 // aggregate runs the main aggregate of event ev for segment seg over b.
 // Uniques are counted only when uniques is set.
 func (r *run) aggregate(ctx context.Context, b *buckets, ev *EventSpec, seg *Segment, groups []PropRef, prop *PropRef, uniques, median bool) (*agg, error) {
+	if uniques && !median && prop == nil && len(groups) == 0 {
+		if a, ok, err := r.aggregateFed(ctx, b, ev, seg); ok {
+			return a, err
+		}
+	}
 	c := r.compiler(b)
 	value := ""
 	if prop != nil {

@@ -120,6 +120,9 @@ func BenchmarkQuerySQL(b *testing.B) {
 	}{
 		{"columns", query.NewEngine(db, query.DuckDB{Columns: db})},
 		{"json", query.NewEngine(db, query.DuckDB{})},
+		// The store without FeedInts: unique users counted in SQL, the
+		// baseline of the fed path (segmentation_fed.go).
+		{"sql", query.NewEngine(sqlStore{db, db}, query.DuckDB{Columns: db})},
 	}
 	p := query.Project{ID: 1, TimeZone: "UTC"}
 	first := last.AddDate(0, 0, -89).Format("2006-01-02")
@@ -135,13 +138,15 @@ func BenchmarkQuerySQL(b *testing.B) {
 	}
 	cases := []struct {
 		name  string
-		props bool // reads properties: run on both engines
+		props bool // reads properties: run on the columns and JSON engines
+		fed   bool // unique users without a group-by: also on the SQL-only engine
 		run   func(context.Context, *query.Engine) error
 	}{
-		{"uniques-90d", false, seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song"}],"range":{"start":%q,"end":%q}}`)},
-		{"totals-by-event-prop", true, seg(`{"type":"segmentation","version":1,"metric":"totals","events":[{"event_type":"Play Song","group_by":[{"type":"event","key":"genre"}]}],"range":{"start":%q,"end":%q}}`)},
-		{"uniques-user-filter-by-country", true, seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song","filters":[{"type":"user","key":"plan","op":"is","values":["paid"]}],"group_by":[{"type":"device","key":"country"}]}],"range":{"start":%q,"end":%q}}`)},
-		{"user-activity", false, func(ctx context.Context, eng *query.Engine) error {
+		{"uniques-90d", false, true, seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song"}],"range":{"start":%q,"end":%q}}`)},
+		{"daily-active-90d", false, true, seg(`{"type":"segmentation","version":1,"events":[{"event_type":"_active"}],"range":{"start":%q,"end":%q}}`)},
+		{"totals-by-event-prop", true, false, seg(`{"type":"segmentation","version":1,"metric":"totals","events":[{"event_type":"Play Song","group_by":[{"type":"event","key":"genre"}]}],"range":{"start":%q,"end":%q}}`)},
+		{"uniques-user-filter-by-country", true, false, seg(`{"type":"segmentation","version":1,"events":[{"event_type":"Play Song","filters":[{"type":"user","key":"plan","op":"is","values":["paid"]}],"group_by":[{"type":"device","key":"country"}]}],"range":{"start":%q,"end":%q}}`)},
+		{"user-activity", false, false, func(ctx context.Context, eng *query.Engine) error {
 			_, err := eng.UserProfile(ctx, p, 100)
 			if err == nil {
 				_, err = eng.UserActivity(ctx, p, 100, query.ActivityOptions{})
@@ -151,7 +156,7 @@ func BenchmarkQuerySQL(b *testing.B) {
 	}
 	for _, c := range cases {
 		for _, e := range engines {
-			if e.name == "json" && !c.props {
+			if e.name == "json" && !c.props || e.name == "sql" && !c.fed {
 				continue
 			}
 			b.Run(c.name+"/"+e.name, func(b *testing.B) {
