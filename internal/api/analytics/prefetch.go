@@ -9,7 +9,7 @@ import (
 	"github.com/crest-analytics/crest/internal/query"
 )
 
-// Prefetching a dashboard's charts. When a signed-in member opens a
+// Prefetching a dashboard's charts. When a signed-in viewer (or above) opens a
 // dashboard's link, the server starts its charts' analyses as it sends
 // the page (Service.Prefetch), instead of ~0.4 s later when the app's
 // script has loaded, rendered and asked for them. The app's first query
