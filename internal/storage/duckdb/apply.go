@@ -21,10 +21,10 @@ type counter struct {
 }
 
 var counterColumns = []column[counter]{
-	{name: "name", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *counter) error {
-		return duckdb.SetChunkValue(ch, c, r, v.name)
+	{name: "name", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *counter) error {
+		return ch.string(c, r, v.name)
 	}},
-	{name: "value", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *counter) error { return setInt(ch, c, r, v.value) }},
+	{name: "value", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *counter) error { return setInt(ch, c, r, v.value) }},
 }
 
 // tables are the staged inputs of Apply, one per target table. They are
@@ -39,6 +39,9 @@ type tables struct {
 	sessions *table[storage.Session]
 	groups   *table[storage.Group]
 	counters *table[counter]
+	// arena holds the long strings the tables' chunks point at
+	// (chunk.go); clear releases it once the transaction has ended.
+	arena *arena
 }
 
 func newTables(s *sources) *tables {
@@ -52,7 +55,17 @@ func newTables(s *sources) *tables {
 		sessions: newTable(sessionColumns),
 		groups:   newTable(groupColumns),
 		counters: newTable(counterColumns),
+		arena:    &arena{},
 	}
+	t.events.arena = t.arena
+	t.dedup.arena = t.arena
+	t.users.arena = t.arena
+	t.devices.arena = t.arena
+	t.userIDs.arena = t.arena
+	t.merges.arena = t.arena
+	t.sessions.arena = t.arena
+	t.groups.arena = t.arena
+	t.counters.arena = t.arena
 	s.set("events", t.events)
 	s.set("dedup", t.dedup)
 	s.set("users", t.users)
@@ -205,7 +218,8 @@ func (d *DB) runHook(step string) error {
 }
 
 // clear drops the references to the last unit's rows, and the column
-// selections cached for them (table.source).
+// selections cached for them (table.source), and releases the arena of
+// their long strings. It runs after the unit's transaction has ended.
 func (t *tables) clear() {
 	t.events.stage(nil)
 	t.dedup.stage(nil)
@@ -216,4 +230,5 @@ func (t *tables) clear() {
 	t.sessions.stage(nil)
 	t.groups.stage(nil)
 	t.counters.stage(t.counters.rows[:0])
+	t.arena.reset()
 }

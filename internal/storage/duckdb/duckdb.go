@@ -107,7 +107,10 @@ func (d *DB) init(ctx context.Context) error {
 	if err := d.registerFeed(ctx); err != nil {
 		return err
 	}
-	return d.ensureWriter(ctx)
+	if err := d.ensureWriter(ctx); err != nil {
+		return err
+	}
+	return d.probeFastWrites(ctx, d.wconn)
 }
 
 // ensureWriter opens the writer connection and registers the source

@@ -24,7 +24,7 @@ type eventColumn struct {
 func strCol(name string, f func(e *event.Event) *string) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_VARCHAR,
-			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setStr(ch, c, r, *f(e)) },
+			set:    func(ch *chunk, c, r int, e *event.Event) error { return setStr(ch, c, r, *f(e)) },
 			absent: func(e *event.Event) bool { return *f(e) == "" }},
 		scan: func(e *event.Event) any { return nullString{f(e)} },
 	}
@@ -33,7 +33,7 @@ func strCol(name string, f func(e *event.Event) *string) eventColumn {
 func jsonCol(name string, f func(e *event.Event) *[]byte) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_VARCHAR,
-			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setJSON(ch, c, r, *f(e)) },
+			set:    func(ch *chunk, c, r int, e *event.Event) error { return setJSON(ch, c, r, *f(e)) },
 			absent: func(e *event.Event) bool { return *f(e) == nil }},
 		scan: func(e *event.Event) any { return nullBytes{f(e)} },
 	}
@@ -42,7 +42,7 @@ func jsonCol(name string, f func(e *event.Event) *[]byte) eventColumn {
 func intCol(name string, f func(e *event.Event) *int64) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_BIGINT,
-			set: func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setInt(ch, c, r, *f(e)) }},
+			set: func(ch *chunk, c, r int, e *event.Event) error { return setInt(ch, c, r, *f(e)) }},
 		scan: func(e *event.Event) any { return f(e) },
 	}
 }
@@ -51,7 +51,7 @@ func intCol(name string, f func(e *event.Event) *int64) eventColumn {
 func intOrCol(name string, absent int64, f func(e *event.Event) *int64) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_BIGINT,
-			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setIntOr(ch, c, r, *f(e), absent) },
+			set:    func(ch *chunk, c, r int, e *event.Event) error { return setIntOr(ch, c, r, *f(e), absent) },
 			absent: func(e *event.Event) bool { return *f(e) == absent }},
 		scan: func(e *event.Event) any { return nullInt{f(e), absent} },
 	}
@@ -60,7 +60,7 @@ func intOrCol(name string, absent int64, f func(e *event.Event) *int64) eventCol
 func floatPtrCol(name string, f func(e *event.Event) **float64) eventColumn {
 	return eventColumn{
 		column: column[event.Event]{name: name, typ: duckdb.TYPE_DOUBLE,
-			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setFloatPtr(ch, c, r, *f(e)) },
+			set:    func(ch *chunk, c, r int, e *event.Event) error { return setFloatPtr(ch, c, r, *f(e)) },
 			absent: func(e *event.Event) bool { return *f(e) == nil }},
 		scan: func(e *event.Event) any { return f(e) },
 	}
@@ -76,8 +76,8 @@ var eventColumns = []eventColumn{
 	{
 		// event_type is NOT NULL: stored as is, even when empty.
 		column: column[event.Event]{name: "event_type", typ: duckdb.TYPE_VARCHAR,
-			set: func(ch duckdb.DataChunk, c, r int, e *event.Event) error {
-				return duckdb.SetChunkValue(ch, c, r, e.EventType)
+			set: func(ch *chunk, c, r int, e *event.Event) error {
+				return ch.string(c, r, e.EventType)
 			}},
 		scan: func(e *event.Event) any { return &e.EventType },
 	},
@@ -119,7 +119,7 @@ var eventColumns = []eventColumn{
 	floatPtrCol("price", func(e *event.Event) **float64 { return &e.Price }),
 	{
 		column: column[event.Event]{name: "quantity", typ: duckdb.TYPE_BIGINT,
-			set:    func(ch duckdb.DataChunk, c, r int, e *event.Event) error { return setIntPtr(ch, c, r, e.Quantity) },
+			set:    func(ch *chunk, c, r int, e *event.Event) error { return setIntPtr(ch, c, r, e.Quantity) },
 			absent: func(e *event.Event) bool { return e.Quantity == nil }},
 		scan: func(e *event.Event) any { return &e.Quantity },
 	},

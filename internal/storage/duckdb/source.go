@@ -20,7 +20,7 @@ type column[T any] struct {
 	name string
 	typ  duckdb.Type
 	list bool // a LIST of typ
-	set  func(ch duckdb.DataChunk, col, row int, v *T) error
+	set  func(ch *chunk, col, row int, v *T) error
 	// absent, if set, reports that v's value is stored as NULL. A column
 	// absent from every staged row is left out of the source, so the
 	// INSERT ... BY NAME fills it with NULL without a per-row cgo call.
@@ -31,8 +31,10 @@ type column[T any] struct {
 type rowSource[T any] struct {
 	cols  []column[T]
 	infos []duckdb.ColumnInfo
+	types []duckdb.Type
 	rows  []T
 	next  int
+	arena *arena
 }
 
 func (s *rowSource[T]) ColumnInfos() []duckdb.ColumnInfo { return s.infos }
@@ -46,10 +48,14 @@ func (s *rowSource[T]) Init() {}
 func (s *rowSource[T]) FillChunk(ch duckdb.DataChunk) error {
 	n := min(duckdb.GetDataChunkCapacity(), len(s.rows)-s.next)
 	rows := s.rows[s.next : s.next+n]
+	w, err := newChunk(ch, s.types, s.arena)
+	if err != nil {
+		return err
+	}
 	for c := range s.cols {
 		set := s.cols[c].set
 		for r := range rows {
-			if err := set(ch, c, r, &rows[r]); err != nil {
+			if err := set(w, c, r, &rows[r]); err != nil {
 				return fmt.Errorf("column %s: %w", s.cols[c].name, err)
 			}
 		}
@@ -68,6 +74,9 @@ type table[T any] struct {
 	cols  []column[T]
 	infos []duckdb.ColumnInfo
 	rows  []T
+	// arena holds the long strings written in place (chunk.go) until
+	// the transaction that reads them ends; nil writes through duckdb-go.
+	arena *arena
 	// sel caches the columns served for rows: DuckDB binds the source
 	// twice per statement (prepare, then execute). reset drops it.
 	sel *rowSource[T]
@@ -102,10 +111,15 @@ func (t *table[T]) source() duckdb.ChunkTableSource {
 			if present[i] {
 				t.sel.cols = append(t.sel.cols, c)
 				t.sel.infos = append(t.sel.infos, t.infos[i])
+				typ := c.typ
+				if c.list {
+					typ = duckdb.TYPE_LIST
+				}
+				t.sel.types = append(t.sel.types, typ)
 			}
 		}
 	}
-	return &rowSource[T]{cols: t.sel.cols, infos: t.sel.infos, rows: t.rows}
+	return &rowSource[T]{cols: t.sel.cols, infos: t.sel.infos, types: t.sel.types, rows: t.rows, arena: t.arena}
 }
 
 // presentColumns reports, per column, whether some row has a value in
@@ -151,6 +165,12 @@ func (s *sources) set(name string, t staged) {
 	s.mu.Unlock()
 }
 
+func (s *sources) remove(name string) {
+	s.mu.Lock()
+	delete(s.tables, name)
+	s.mu.Unlock()
+}
+
 func (s *sources) tableFunction() duckdb.ChunkTableFunction {
 	varchar, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	if err != nil {
@@ -173,46 +193,42 @@ func (s *sources) tableFunction() duckdb.ChunkTableFunction {
 
 // Typed chunk writers. Empty strings and nil JSON are stored as NULL.
 
-func setInt(ch duckdb.DataChunk, c, r int, v int64) error {
-	return duckdb.SetChunkValue(ch, c, r, v)
-}
+func setInt(ch *chunk, c, r int, v int64) error { return ch.int64(c, r, v) }
 
-func setNull(ch duckdb.DataChunk, c, r int) error {
-	return duckdb.SetChunkValue[any](ch, c, r, nil)
-}
+func setNull(ch *chunk, c, r int) error { return ch.null(c, r) }
 
-func setStr(ch duckdb.DataChunk, c, r int, s string) error {
+func setStr(ch *chunk, c, r int, s string) error {
 	if s == "" {
-		return setNull(ch, c, r)
+		return ch.null(c, r)
 	}
-	return duckdb.SetChunkValue(ch, c, r, s)
+	return ch.string(c, r, s)
 }
 
-func setJSON(ch duckdb.DataChunk, c, r int, b []byte) error {
+func setJSON(ch *chunk, c, r int, b []byte) error {
 	if b == nil {
-		return setNull(ch, c, r)
+		return ch.null(c, r)
 	}
-	return duckdb.SetChunkValue(ch, c, r, b)
+	return ch.bytes(c, r, b)
 }
 
-func setIntPtr(ch duckdb.DataChunk, c, r int, v *int64) error {
+func setIntPtr(ch *chunk, c, r int, v *int64) error {
 	if v == nil {
-		return setNull(ch, c, r)
+		return ch.null(c, r)
 	}
-	return duckdb.SetChunkValue(ch, c, r, *v)
+	return ch.int64(c, r, *v)
 }
 
-func setFloatPtr(ch duckdb.DataChunk, c, r int, v *float64) error {
+func setFloatPtr(ch *chunk, c, r int, v *float64) error {
 	if v == nil {
-		return setNull(ch, c, r)
+		return ch.null(c, r)
 	}
-	return duckdb.SetChunkValue(ch, c, r, *v)
+	return ch.float64(c, r, *v)
 }
 
 // setIntOr writes v, or NULL when v equals absent.
-func setIntOr(ch duckdb.DataChunk, c, r int, v, absent int64) error {
+func setIntOr(ch *chunk, c, r int, v, absent int64) error {
 	if v == absent {
-		return setNull(ch, c, r)
+		return ch.null(c, r)
 	}
-	return duckdb.SetChunkValue(ch, c, r, v)
+	return ch.int64(c, r, v)
 }

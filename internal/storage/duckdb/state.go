@@ -11,83 +11,83 @@ import (
 // Columns of the state tables, in schema order (schema.go).
 
 var userColumns = []column[storage.User]{
-	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.ProjectID) }},
-	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.AmplitudeID) }},
-	{name: "user_id", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setStr(ch, c, r, v.UserID) }},
-	{name: "properties", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setJSON(ch, c, r, v.Properties) }},
-	{name: "first_seen", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.FirstSeen) }},
-	{name: "last_seen", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.LastSeen) }},
-	{name: "device_ids", typ: duckdb.TYPE_VARCHAR, list: true, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error {
+	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.ProjectID) }},
+	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.AmplitudeID) }},
+	{name: "user_id", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.User) error { return setStr(ch, c, r, v.UserID) }},
+	{name: "properties", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.User) error { return setJSON(ch, c, r, v.Properties) }},
+	{name: "first_seen", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.FirstSeen) }},
+	{name: "last_seen", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.LastSeen) }},
+	{name: "device_ids", typ: duckdb.TYPE_VARCHAR, list: true, set: func(ch *chunk, c, r int, v *storage.User) error {
 		if v.DeviceIDs == nil {
 			return setNull(ch, c, r)
 		}
-		return duckdb.SetChunkValue(ch, c, r, v.DeviceIDs)
+		return duckdb.SetChunkValue(ch.ch, c, r, v.DeviceIDs)
 	}},
-	{name: "first_platform", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setStr(ch, c, r, v.FirstPlatform) }},
-	{name: "first_country", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setStr(ch, c, r, v.FirstCountry) }},
-	{name: "merged_into", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.MergedInto) }},
+	{name: "first_platform", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.User) error { return setStr(ch, c, r, v.FirstPlatform) }},
+	{name: "first_country", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.User) error { return setStr(ch, c, r, v.FirstCountry) }},
+	{name: "merged_into", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.User) error { return setInt(ch, c, r, v.MergedInto) }},
 }
 
 var deviceColumns = []column[storage.Device]{
-	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Device) error { return setInt(ch, c, r, v.ProjectID) }},
-	{name: "device_id", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.Device) error {
-		return duckdb.SetChunkValue(ch, c, r, v.DeviceID)
+	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Device) error { return setInt(ch, c, r, v.ProjectID) }},
+	{name: "device_id", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.Device) error {
+		return ch.string(c, r, v.DeviceID)
 	}},
-	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Device) error { return setInt(ch, c, r, v.AmplitudeID) }},
-	{name: "anonymous_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Device) error { return setInt(ch, c, r, v.AnonymousID) }},
+	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Device) error { return setInt(ch, c, r, v.AmplitudeID) }},
+	{name: "anonymous_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Device) error { return setInt(ch, c, r, v.AnonymousID) }},
 }
 
 var userIDColumns = []column[storage.UserID]{
-	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.UserID) error { return setInt(ch, c, r, v.ProjectID) }},
-	{name: "user_id", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.UserID) error {
-		return duckdb.SetChunkValue(ch, c, r, v.UserID)
+	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.UserID) error { return setInt(ch, c, r, v.ProjectID) }},
+	{name: "user_id", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.UserID) error {
+		return ch.string(c, r, v.UserID)
 	}},
-	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.UserID) error { return setInt(ch, c, r, v.AmplitudeID) }},
+	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.UserID) error { return setInt(ch, c, r, v.AmplitudeID) }},
 }
 
 var mergeColumns = []column[storage.Merge]{
-	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.ProjectID) }},
-	{name: "from_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.FromID) }},
-	{name: "into_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.IntoID) }},
-	{name: "time", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.Time) }},
-	{name: "event_seq", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.EventSeq) }},
-	{name: "device_id", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.Merge) error {
-		return duckdb.SetChunkValue(ch, c, r, v.DeviceID)
+	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.ProjectID) }},
+	{name: "from_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.FromID) }},
+	{name: "into_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.IntoID) }},
+	{name: "time", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.Time) }},
+	{name: "event_seq", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Merge) error { return setInt(ch, c, r, v.EventSeq) }},
+	{name: "device_id", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.Merge) error {
+		return ch.string(c, r, v.DeviceID)
 	}},
-	{name: "undone", typ: duckdb.TYPE_BOOLEAN, set: func(ch duckdb.DataChunk, c, r int, v *storage.Merge) error {
-		return duckdb.SetChunkValue(ch, c, r, v.Undone)
+	{name: "undone", typ: duckdb.TYPE_BOOLEAN, set: func(ch *chunk, c, r int, v *storage.Merge) error {
+		return ch.bool(c, r, v.Undone)
 	}},
 }
 
 var sessionColumns = []column[storage.Session]{
-	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.ProjectID) }},
-	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.AmplitudeID) }},
-	{name: "session_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.SessionID) }},
-	{name: "start", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.Start) }},
-	{name: "last_event", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.LastEvent) }},
-	{name: "event_count", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.EventCount) }},
+	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.ProjectID) }},
+	{name: "amplitude_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.AmplitudeID) }},
+	{name: "session_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.SessionID) }},
+	{name: "start", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.Start) }},
+	{name: "last_event", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.LastEvent) }},
+	{name: "event_count", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Session) error { return setInt(ch, c, r, v.EventCount) }},
 }
 
 var groupColumns = []column[storage.Group]{
-	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.Group) error { return setInt(ch, c, r, v.ProjectID) }},
-	{name: "group_type", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.Group) error {
-		return duckdb.SetChunkValue(ch, c, r, v.GroupType)
+	{name: "project_id", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.Group) error { return setInt(ch, c, r, v.ProjectID) }},
+	{name: "group_type", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.Group) error {
+		return ch.string(c, r, v.GroupType)
 	}},
-	{name: "group_value", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.Group) error {
-		return duckdb.SetChunkValue(ch, c, r, v.GroupValue)
+	{name: "group_value", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.Group) error {
+		return ch.string(c, r, v.GroupValue)
 	}},
-	{name: "properties", typ: duckdb.TYPE_VARCHAR, set: func(ch duckdb.DataChunk, c, r int, v *storage.Group) error { return setJSON(ch, c, r, v.Properties) }},
+	{name: "properties", typ: duckdb.TYPE_VARCHAR, set: func(ch *chunk, c, r int, v *storage.Group) error { return setJSON(ch, c, r, v.Properties) }},
 }
 
 // The 16-byte dedup hash is stored as two big-endian halves.
 var dedupColumns = []column[storage.DedupKey]{
-	{name: "hash_hi", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.DedupKey) error {
+	{name: "hash_hi", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.DedupKey) error {
 		return setInt(ch, c, r, int64(binary.BigEndian.Uint64(v.Hash[:8])))
 	}},
-	{name: "hash_lo", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.DedupKey) error {
+	{name: "hash_lo", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.DedupKey) error {
 		return setInt(ch, c, r, int64(binary.BigEndian.Uint64(v.Hash[8:])))
 	}},
-	{name: "time", typ: duckdb.TYPE_BIGINT, set: func(ch duckdb.DataChunk, c, r int, v *storage.DedupKey) error { return setInt(ch, c, r, v.Time) }},
+	{name: "time", typ: duckdb.TYPE_BIGINT, set: func(ch *chunk, c, r int, v *storage.DedupKey) error { return setInt(ch, c, r, v.Time) }},
 }
 
 // lastByKey drops all but the last row of each key, keeping the order of
