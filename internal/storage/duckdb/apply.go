@@ -191,7 +191,7 @@ func (d *DB) applySteps(ctx context.Context, tx *sql.Tx, steps []step, pos uint6
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		if _, err := tx.ExecContext(context.WithoutCancel(ctx), s.query); err != nil {
+		if err := d.exec(ctx, tx, s.query); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
@@ -205,6 +205,16 @@ func (d *DB) applySteps(ctx context.Context, tx *sql.Tx, steps []step, pos uint6
 		return fmt.Errorf("position: %w", err)
 	}
 	return nil
+}
+
+// exec runs one statement of Apply inside tx: through the writer's
+// DuckDB handle when there is one (writer.go), else through tx.
+func (d *DB) exec(ctx context.Context, tx *sql.Tx, query string) error {
+	if d.wraw {
+		return writerExec(d.whandle, query)
+	}
+	_, err := tx.ExecContext(context.WithoutCancel(ctx), query)
+	return err
 }
 
 func (d *DB) runHook(step string) error {

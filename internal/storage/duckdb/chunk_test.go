@@ -10,10 +10,11 @@ import (
 	"github.com/crest-analytics/crest/internal/storage"
 )
 
-// TestFastWritesOn fails when the in-place chunk writes (chunk.go) are
-// off: a duckdb-go upgrade that changes its vector state, or a DuckDB
-// that lays vectors out differently, would otherwise cost a fifth of
-// Apply's throughput without a word.
+// TestFastWritesOn fails when the in-place chunk writes (chunk.go) or
+// the writer's own statement loop (writer.go) are off: a duckdb-go
+// upgrade that changes its unexported state, or a DuckDB that lays
+// vectors out differently, would otherwise cost a good part of Apply's
+// throughput without a word.
 func TestFastWritesOn(t *testing.T) {
 	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "f.duckdb"), Options{})
 	if err != nil {
@@ -22,6 +23,9 @@ func TestFastWritesOn(t *testing.T) {
 	defer db.Close()
 	if !fastWrites.Load() {
 		t.Fatal("in-place chunk writes are off: the reflection or the round-trip probe failed (chunk.go)")
+	}
+	if !db.wraw {
+		t.Fatal("the writer runs its statements through database/sql: no DuckDB handle found (writer.go)")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/duckdb/duckdb-go/v2/mapping"
 
 	"github.com/crest-analytics/crest/internal/storage"
 )
@@ -39,11 +40,15 @@ const checkpointThreshold = "256MB"
 type DB struct {
 	db *sql.DB
 
-	mu     sync.Mutex // serialises Apply and Close
-	wconn  *sql.Conn  // the writer connection
-	src    *sources   // rows staged for the crest_src table function
-	tables *tables    // typed views of src, used by Apply
-	closed atomic.Bool
+	mu    sync.Mutex // serialises Apply and Close
+	wconn *sql.Conn  // the writer connection
+	// whandle is wconn's DuckDB handle, through which Apply runs its
+	// statements without busy waiting (writer.go), when wraw is set.
+	whandle mapping.Connection
+	wraw    bool
+	src     *sources // rows staged for the crest_src table function
+	tables  *tables  // typed views of src, used by Apply
+	closed  atomic.Bool
 
 	// applyHook, when set (by tests), runs before each step of Apply;
 	// an error from it aborts the Apply.
@@ -129,6 +134,7 @@ func (d *DB) ensureWriter(ctx context.Context) error {
 		return fmt.Errorf("register %s: %w", sourceFunc, err)
 	}
 	d.wconn = conn
+	d.whandle, d.wraw = rawConn(conn)
 	return nil
 }
 
@@ -137,6 +143,7 @@ func (d *DB) ensureWriter(ctx context.Context) error {
 func (d *DB) dropWriter() {
 	d.wconn.Close() //nolint:errcheck // already closed; nothing to report
 	d.wconn = nil
+	d.wraw = false
 }
 
 // Close closes the store, waiting for a running Apply. Later calls return
