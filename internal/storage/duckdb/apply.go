@@ -39,14 +39,17 @@ type tables struct {
 	sessions *table[storage.Session]
 	groups   *table[storage.Group]
 	counters *table[counter]
+	fill   *slotFill // promoted slot values of the events (slotfill.go)
 	// arena holds the long strings the tables' chunks point at
 	// (chunk.go); clear releases it once the transaction has ended.
 	arena *arena
 }
 
 func newTables(s *sources) *tables {
+	fill := &slotFill{}
 	t := &tables{
-		events:   newEventsTable(),
+		fill:     fill,
+		events:   newEventsTable(fill),
 		dedup:    newTable(dedupColumns),
 		users:    newTable(userColumns),
 		devices:  newTable(deviceColumns),
@@ -128,7 +131,7 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 	sort.Slice(t.counters.rows, func(i, j int) bool { return t.counters.rows[i].name < t.counters.rows[j].name })
 	defer t.clear()
 
-	promo, present := d.promo.plan(u.Events)
+	promo := d.promo.plan(u.Events)
 	slots := d.promo.slots.Load()
 	var steps []step
 	for i, s := range promo.stmts {
@@ -137,8 +140,9 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 	if promo.next != nil {
 		slots = promo.next
 	}
+	t.fill.fill(slots, u.Events)
 	steps = append(steps, []step{
-		{"events", len(t.events.rows), insertEvents(slots, present)},
+		{"events", len(t.events.rows), insertEvents(slots, t.fill)},
 		{"dedup", len(t.dedup.rows), "INSERT INTO dedup BY NAME SELECT * FROM crest_src('dedup')"},
 		{"users", len(t.users.rows), "INSERT OR REPLACE INTO users BY NAME SELECT * FROM crest_src('users')"},
 		{"devices", len(t.devices.rows), "INSERT OR REPLACE INTO devices BY NAME SELECT * FROM crest_src('devices')"},
@@ -241,4 +245,5 @@ func (t *tables) clear() {
 	t.groups.stage(nil)
 	t.counters.stage(t.counters.rows[:0])
 	t.arena.reset()
+	t.fill.m = nil
 }

@@ -139,12 +139,14 @@ var eventColumns = []eventColumn{
 	strCol("paying", func(e *event.Event) *string { return &e.Paying }),
 }
 
-func newEventsTable() *table[event.Event] {
+// newEventsTable returns the events source: the stored columns, then the
+// promoted slots and their defer flags as fill has them.
+func newEventsTable(fill *slotFill) *table[event.Event] {
 	cols := make([]column[event.Event], len(eventColumns))
 	for i, c := range eventColumns {
 		cols[i] = c.column
 	}
-	return newTable(cols)
+	return newTable(append(cols, slotColumns(fill)...))
 }
 
 // EventsByInsertID returns the stored events of a project with the given

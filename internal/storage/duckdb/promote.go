@@ -144,22 +144,19 @@ type promotion struct {
 }
 
 // plan counts the keys of events while slots are free and returns the
-// promotions the counts call for. present reports, per kind, whether
-// any event has the JSON column (the insert may only read columns the
-// source serves).
-func (p *promoter) plan(events []event.Event) (pr promotion, present [len(propKinds)]bool) {
+// promotions the counts call for.
+func (p *promoter) plan(events []event.Event) (pr promotion) {
 	cur := p.slots.Load()
 	for k := range propKinds {
 		kind := &propKinds[k]
 		full := p.after <= 0 || len(cur.keys[k]) >= kind.slots
 		counts := p.counts[k]
 		for i := range events {
+			if full {
+				break
+			}
 			b := kind.get(&events[i])
 			if b == nil {
-				continue
-			}
-			present[k] = true
-			if full {
 				continue
 			}
 			eachTopKey(b, func(key []byte) {
@@ -205,7 +202,7 @@ func (p *promoter) plan(events []event.Event) (pr promotion, present [len(propKi
 			pr.keys = append(pr.keys, kind.name+":"+key)
 		}
 	}
-	return pr, present
+	return pr
 }
 
 // commit makes a promotion visible to queries, after its transaction
@@ -222,30 +219,30 @@ func (p *promoter) commit(pr promotion) {
 	}
 }
 
-// insertEvents returns the statement that inserts the staged events and
-// fills the slots of m. Each JSON column is parsed once, by one
-// json_extract_string over the list of its slots' paths.
-func insertEvents(m *slotMap, present [len(propKinds)]bool) string {
-	var lists, picks, tmp []string
+// insertEvents returns the statement that inserts the staged events with
+// their slots of m. The source serves the slot values slotFill found in
+// Go; for a kind with rows Go left to DuckDB, a CASE on the kind's defer
+// flag takes those rows' values from json_extract_string.
+func insertEvents(m *slotMap, f *slotFill) string {
+	var excl, picks []string
 	for k := range propKinds {
-		kind := &propKinds[k]
-		if !present[k] || len(m.keys[k]) == 0 {
+		if !f.anyDeferred[k] {
 			continue
 		}
-		name := "crest_" + kind.prefix + "list"
-		paths := make([]string, len(m.keys[k]))
+		kind := &propKinds[k]
+		flag := deferColumn(k)
+		excl = append(excl, flag)
 		for i, key := range m.keys[k] {
-			paths[i] = quoteString(jsonPathKey(key))
-			picks = append(picks, fmt.Sprintf("%s[%d] AS %s%d", name, i+1, kind.prefix, i+1))
+			col := fmt.Sprintf("%s%d", kind.prefix, i+1)
+			excl = append(excl, col)
+			picks = append(picks, fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END AS %s", flag, PropertyExpr(kind.column, key), col, col))
 		}
-		lists = append(lists, fmt.Sprintf("json_extract_string(%s, [%s]) AS %s", kind.column, strings.Join(paths, ", "), name))
-		tmp = append(tmp, name)
 	}
-	if len(lists) == 0 {
+	if len(excl) == 0 {
 		return "INSERT INTO events BY NAME SELECT * FROM crest_src('events')"
 	}
-	return "INSERT INTO events BY NAME SELECT * EXCLUDE (" + strings.Join(tmp, ", ") + "), " + strings.Join(picks, ", ") +
-		" FROM (SELECT *, " + strings.Join(lists, ", ") + " FROM crest_src('events'))"
+	return "INSERT INTO events BY NAME SELECT * EXCLUDE (" + strings.Join(excl, ", ") + "), " +
+		strings.Join(picks, ", ") + " FROM crest_src('events')"
 }
 
 // eachTopKey calls fn with each top-level member key of the JSON object

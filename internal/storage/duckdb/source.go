@@ -52,6 +52,7 @@ func (s *rowSource[T]) FillChunk(ch duckdb.DataChunk) error {
 	if err != nil {
 		return err
 	}
+	w.base = s.next
 	for c := range s.cols {
 		set := s.cols[c].set
 		for r := range rows {

@@ -39,7 +39,7 @@ func TestPresentColumns(t *testing.T) {
 // TestSourceSelectionPerUnit checks that the cached column selection
 // follows the staged rows from one unit to the next.
 func TestSourceSelectionPerUnit(t *testing.T) {
-	tab := newEventsTable()
+	tab := newEventsTable(&slotFill{})
 	names := func() []string {
 		var out []string
 		for _, ci := range tab.source().ColumnInfos() {
