@@ -39,7 +39,7 @@ type tables struct {
 	sessions *table[storage.Session]
 	groups   *table[storage.Group]
 	counters *table[counter]
-	fill   *slotFill // promoted slot values of the events (slotfill.go)
+	fill     *slotFill // promoted slot values of the events (slotfill.go)
 	// arena holds the long strings the tables' chunks point at
 	// (chunk.go); clear releases it once the transaction has ended.
 	arena *arena

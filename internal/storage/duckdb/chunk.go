@@ -35,7 +35,7 @@ import (
 // every write takes duckdb-go's own path.
 type chunk struct {
 	ch    duckdb.DataChunk
-	base  int // index of the chunk's first row in the staged rows
+	base  int       // index of the chunk's first row in the staged rows
 	fast  []fastCol // by source column, nil on duckdb-go's path
 	arena *arena
 }
