@@ -19,8 +19,9 @@ import (
 // events. So the properties used most also get a plain VARCHAR column of
 // their own: event properties in ep_1..ep_16, user properties (the
 // snapshot as of the event) in up_1..up_8. A slot holds exactly what
-// json_extract_string of the JSON column gives (DuckDB computes it, at
-// insert and at backfill), so a query may read either and get the same
+// json_extract_string of the JSON column gives (Go copies it at insert
+// where that is exact, DuckDB computes the rest and the backfills:
+// slotfill.go), so a query may read either and get the same
 // answer; query.DuckDB reads the column when the key has one.
 //
 // Slots are shared by all projects (a key names one slot in every
