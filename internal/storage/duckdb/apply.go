@@ -131,16 +131,17 @@ func (d *DB) Apply(ctx context.Context, u *storage.Unit) error {
 	sort.Slice(t.counters.rows, func(i, j int) bool { return t.counters.rows[i].name < t.counters.rows[j].name })
 	defer t.clear()
 
-	promo := d.promo.plan(u.Events)
 	slots := d.promo.slots.Load()
+	t.fill.fill(slots, u.Events, d.promo) // counts the keys too
+	promo := d.promo.plan()
 	var steps []step
 	for i, s := range promo.stmts {
 		steps = append(steps, step{fmt.Sprintf("promote %s", promo.keys[i/2]), 1, s})
 	}
 	if promo.next != nil {
 		slots = promo.next
+		t.fill.fill(slots, u.Events, nil)
 	}
-	t.fill.fill(slots, u.Events)
 	steps = append(steps, []step{
 		{"events", len(t.events.rows), insertEvents(slots, t.fill)},
 		{"dedup", len(t.dedup.rows), "INSERT INTO dedup BY NAME SELECT * FROM crest_src('dedup')"},

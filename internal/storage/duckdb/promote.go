@@ -144,34 +144,33 @@ type promotion struct {
 	keys  []string // "event:genre", for the log
 }
 
-// plan counts the keys of events while slots are free and returns the
-// promotions the counts call for.
-func (p *promoter) plan(events []event.Event) (pr promotion) {
+// counting reports whether Apply should count the keys of kind k: while
+// it has free slots and promotion is on.
+func (p *promoter) counting(k int) bool {
+	return p.after > 0 && len(p.slots.Load().keys[k]) < propKinds[k].slots
+}
+
+// count adds one row carrying key to kind k's counter.
+func (p *promoter) count(k int, key []byte) {
+	counts := p.counts[k]
+	if n, ok := counts[string(key)]; ok {
+		*n++
+	} else if len(counts) < maxCountedKeys {
+		one := int64(1)
+		counts[string(key)] = &one
+	}
+}
+
+// plan returns the promotions the key counts call for (Apply counts the
+// keys of its rows while it fills their slots, slotfill.go).
+func (p *promoter) plan() (pr promotion) {
 	cur := p.slots.Load()
 	for k := range propKinds {
 		kind := &propKinds[k]
-		full := p.after <= 0 || len(cur.keys[k]) >= kind.slots
-		counts := p.counts[k]
-		for i := range events {
-			if full {
-				break
-			}
-			b := kind.get(&events[i])
-			if b == nil {
-				continue
-			}
-			eachTopKey(b, func(key []byte) {
-				if n, ok := counts[string(key)]; ok {
-					*n++
-				} else if len(counts) < maxCountedKeys {
-					one := int64(1)
-					counts[string(key)] = &one
-				}
-			})
-		}
-		if full {
+		if !p.counting(k) {
 			continue
 		}
+		counts := p.counts[k]
 		var cands []string
 		for key, n := range counts {
 			if _, done := cur.cols[k][key]; !done && *n >= p.after {
@@ -244,44 +243,6 @@ func insertEvents(m *slotMap, f *slotFill) string {
 	}
 	return "INSERT INTO events BY NAME SELECT * EXCLUDE (" + strings.Join(excl, ", ") + "), " +
 		strings.Join(picks, ", ") + " FROM crest_src('events')"
-}
-
-// eachTopKey calls fn with each top-level member key of the JSON object
-// b that needs no unescaping. Malformed input stops the scan quietly:
-// counting is a heuristic, and the stored JSON is valid anyway.
-func eachTopKey(b []byte, fn func(key []byte)) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return
-	}
-	i++
-	for {
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != '"' {
-			return
-		}
-		start := i + 1
-		end, escaped := scanString(b, i)
-		if end < 0 {
-			return
-		}
-		if !escaped {
-			fn(b[start : end-1])
-		}
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return
-		}
-		i = skipValue(b, skipSpace(b, i+1))
-		if i < 0 {
-			return
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ',' {
-			return
-		}
-		i++
-	}
 }
 
 func skipSpace(b []byte, i int) int {

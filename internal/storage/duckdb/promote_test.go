@@ -12,7 +12,9 @@ import (
 	"github.com/crest-analytics/crest/internal/storage"
 )
 
-func TestEachTopKey(t *testing.T) {
+// TestScanSlotsCountsKeys checks which top-level keys Apply counts for
+// promotion (scanSlots' count callback).
+func TestScanSlotsCountsKeys(t *testing.T) {
 	cases := []struct {
 		in   string
 		want []string
@@ -28,9 +30,9 @@ func TestEachTopKey(t *testing.T) {
 	}
 	for _, c := range cases {
 		var got []string
-		eachTopKey([]byte(c.in), func(k []byte) { got = append(got, string(k)) })
+		scanSlots([]byte(c.in), nil, nil, func(k []byte) { got = append(got, string(k)) })
 		if !reflect.DeepEqual(got, c.want) {
-			t.Errorf("eachTopKey(%s) = %q, want %q", c.in, got, c.want)
+			t.Errorf("scanSlots(%s) counted %q, want %q", c.in, got, c.want)
 		}
 	}
 }

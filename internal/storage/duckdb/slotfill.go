@@ -41,9 +41,11 @@ type slotFill struct {
 	index       [len(propKinds)]map[string]int
 }
 
-// fill computes the slot values of events under the slot map m. It
-// reuses the buffers of the previous call.
-func (f *slotFill) fill(m *slotMap, events []event.Event) {
+// fill computes the slot values of events under the slot map m, and,
+// when p is not nil, counts the top-level keys of each kind p is
+// counting (p.count) in the same pass. It reuses the buffers of the
+// previous call.
+func (f *slotFill) fill(m *slotMap, events []event.Event, p *promoter) {
 	f.m = m
 	f.stride = 0
 	for k := range propKinds {
@@ -61,7 +63,15 @@ func (f *slotFill) fill(m *slotMap, events []event.Event) {
 	f.deferred = grow(f.deferred, len(events))
 	f.present = grow(f.present, f.stride)
 	clear(f.present)
-	if f.stride == 0 {
+	var counters [len(propKinds)]func(key []byte)
+	scan := f.stride > 0
+	for k := range propKinds {
+		if p != nil && p.counting(k) {
+			counters[k] = func(key []byte) { p.count(k, key) }
+			scan = true
+		}
+	}
+	if !scan {
 		return
 	}
 	for r := range events {
@@ -71,7 +81,7 @@ func (f *slotFill) fill(m *slotMap, events []event.Event) {
 			row[i] = slotVal{n: -1}
 		}
 		for k := range propKinds {
-			if len(m.keys[k]) == 0 {
+			if len(m.keys[k]) == 0 && counters[k] == nil {
 				continue
 			}
 			b := propKinds[k].get(&events[r])
@@ -79,7 +89,7 @@ func (f *slotFill) fill(m *slotMap, events []event.Event) {
 				continue
 			}
 			slots := row[f.base[k] : f.base[k]+len(m.keys[k])]
-			if !scanSlots(b, f.index[k], slots) {
+			if !scanSlots(b, f.index[k], slots, counters[k]) && len(slots) > 0 {
 				f.deferred[r] |= 1 << k
 				f.anyDeferred[k] = true
 				for i := range slots {
@@ -104,9 +114,11 @@ func grow[T any](s []T, n int) []T {
 }
 
 // scanSlots sets slots[index[key]] for each top-level member of the JSON
-// object b whose key has a slot. It returns false when b has anything it
-// cannot copy exactly (see above); slots are then to be ignored.
-func scanSlots(b []byte, index map[string]int, slots []slotVal) bool {
+// object b whose key has a slot, and calls count (when not nil) with
+// each other top-level key that needs no unescaping. It returns false when b
+// has anything it cannot copy exactly (see above); slots are then to be
+// ignored. Malformed JSON ends the scan.
+func scanSlots(b []byte, index map[string]int, slots []slotVal, count func(key []byte)) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -115,15 +127,25 @@ func scanSlots(b []byte, index map[string]int, slots []slotVal) bool {
 	if i < len(b) && b[i] == '}' {
 		return skipSpace(b, i+1) == len(b)
 	}
+	ok := true
 	for {
 		if i >= len(b) || b[i] != '"' {
 			return false
 		}
 		end, escaped := scanString(b, i)
-		if end < 0 || escaped {
+		if end < 0 {
 			return false
 		}
-		slot, has := index[string(b[i+1:end-1])]
+		slot, has := 0, false
+		if escaped {
+			ok = false // it might unescape to a slot's key
+		} else {
+			key := b[i+1 : end-1]
+			slot, has = index[string(key)]
+			if count != nil && !has {
+				count(key) // a key with a slot needs no counting
+			}
+		}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return false
@@ -133,17 +155,15 @@ func scanSlots(b []byte, index map[string]int, slots []slotVal) bool {
 		if vend < 0 {
 			return false
 		}
-		if has {
-			if slots[slot].n != -1 {
-				return false // the key twice
-			}
-			v, ok := plainValue(b, i, vend)
-			if !ok {
-				return false
-			}
-			slots[slot] = v
-			if v.n < 0 {
+		if has && ok {
+			v, plain := plainValue(b, i, vend)
+			switch {
+			case slots[slot].n != -1 || !plain:
+				ok = false // the key twice, or a value to leave to DuckDB
+			case v.n < 0:
 				slots[slot].n = -2 // null: NULL, but seen
+			default:
+				slots[slot] = v
 			}
 		}
 		i = skipSpace(b, vend)
@@ -163,7 +183,7 @@ func scanSlots(b []byte, index map[string]int, slots []slotVal) bool {
 			slots[s].n = -1
 		}
 	}
-	return true
+	return ok
 }
 
 // plainValue classifies the JSON value b[i:end]: its text as

@@ -131,7 +131,7 @@ func TestScanSlots(t *testing.T) {
 		{`{"other":{"genre":"x"},"n":1}`, true, "NULL", "1"},
 	} {
 		slots := []slotVal{{n: -1}, {n: -1}}
-		ok := scanSlots([]byte(c.js), index, slots)
+		ok := scanSlots([]byte(c.js), index, slots, nil)
 		if ok != c.ok {
 			t.Errorf("%s: ok %v, want %v", c.js, ok, c.ok)
 			continue
