@@ -221,28 +221,34 @@ func (p *promoter) commit(pr promotion) {
 
 // insertEvents returns the statement that inserts the staged events with
 // their slots of m. The source serves the slot values slotFill found in
-// Go; for a kind with rows Go left to DuckDB, a CASE on the kind's defer
-// flag takes those rows' values from json_extract_string.
+// Go; for a kind with rows Go left to DuckDB, those rows' JSON is parsed
+// once, by one json_extract_string over the list of the kind's slot
+// paths, and a CASE on the kind's defer flag picks from it.
 func insertEvents(m *slotMap, f *slotFill) string {
-	var excl, picks []string
+	var excl, lists, picks []string
 	for k := range propKinds {
 		if !f.anyDeferred[k] {
 			continue
 		}
 		kind := &propKinds[k]
 		flag := deferColumn(k)
-		excl = append(excl, flag)
+		list := "crest_" + kind.prefix + "list"
+		paths := make([]string, len(m.keys[k]))
+		excl = append(excl, flag, list)
 		for i, key := range m.keys[k] {
+			paths[i] = quoteString(jsonPathKey(key))
 			col := fmt.Sprintf("%s%d", kind.prefix, i+1)
 			excl = append(excl, col)
-			picks = append(picks, fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END AS %s", flag, PropertyExpr(kind.column, key), col, col))
+			picks = append(picks, fmt.Sprintf("CASE WHEN %s THEN %s[%d] ELSE %s END AS %s", flag, list, i+1, col, col))
 		}
+		lists = append(lists, fmt.Sprintf("CASE WHEN %s THEN json_extract_string(%s, [%s]) END AS %s",
+			flag, kind.column, strings.Join(paths, ", "), list))
 	}
 	if len(excl) == 0 {
 		return "INSERT INTO events BY NAME SELECT * FROM crest_src('events')"
 	}
 	return "INSERT INTO events BY NAME SELECT * EXCLUDE (" + strings.Join(excl, ", ") + "), " +
-		strings.Join(picks, ", ") + " FROM crest_src('events')"
+		strings.Join(picks, ", ") + " FROM (SELECT *, " + strings.Join(lists, ", ") + " FROM crest_src('events'))"
 }
 
 func skipSpace(b []byte, i int) int {
